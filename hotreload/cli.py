@@ -1,0 +1,115 @@
+"""Command line: parse arguments into a :class:`Config` and run the server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+
+SERVE_EXAMPLES = """\
+examples:
+  hotreload serve                      serve the current folder on http://127.0.0.1:8000/
+  hotreload serve ./site --open        serve ./site and open it in the browser
+  hotreload serve dist --watch src     also reload when files under src/ change
+  hotreload serve . --ignore 'drafts/*' --port 3000 --strict-port
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotreload",
+        description="A dev server with hot reload for static sites and static-site generators.",
+        epilog="Run 'hotreload serve --help' for the server's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"hotreload {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve a folder with hot reload",
+        description="Serve ROOT, inject the hot-reload client into its pages and update open tabs on every change.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_serve_arguments(serve)
+    return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("root", nargs="?", default=".", metavar="ROOT", help="folder to serve (default: .)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT,
+        help=f"port (default: {DEFAULT_PORT}; when busy the next free one is used)",
+    )
+    parser.add_argument("--strict-port", action="store_true", help="fail if the port is busy instead of moving on")
+    parser.add_argument("--open", action="store_true", dest="open_browser", help="open the site in a browser")
+    parser.add_argument(
+        "--watch", action="append", default=[], type=Path, metavar="PATH",
+        help="also watch PATH (repeatable); a change there reloads every tab",
+    )
+    parser.add_argument(
+        "--ignore", action="append", default=[], metavar="GLOB",
+        help="ignore changes to files matching GLOB (repeatable; matched against the path and the file name)",
+    )
+    parser.add_argument("--poll", action="store_true", help="poll the file system instead of using native events")
+    parser.add_argument("--no-reload", action="store_false", dest="reload", help="plain static server: no client, no watching")
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], dest="allowed_hosts", metavar="NAME",
+        help="also accept requests for Host NAME (repeatable; '.example.test' allows subdomains)",
+    )
+    parser.add_argument("--follow-symlinks", action="store_true", help="serve symlinks that point outside ROOT")
+    parser.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbosity", default=1, help="print errors only")
+    parser.add_argument("-v", "--verbose", action="store_const", const=2, dest="verbosity", help="print more detail")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {value}")
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(
+        root=Path(args.root),
+        host=args.host,
+        port=args.port,
+        strict_port=args.strict_port,
+        open_browser=args.open_browser,
+        watch=list(args.watch),
+        ignore=list(args.ignore),
+        poll=args.poll,
+        reload=args.reload,
+        verbosity=args.verbosity,
+        allowed_hosts=list(args.allowed_hosts),
+        follow_symlinks=args.follow_symlinks,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .server import DevServer, ServeError
+
+    try:
+        DevServer(config_from_args(args)).serve_forever()
+    except ServeError as exc:
+        print(f"hotreload: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,362 @@
+"""The public :class:`DevServer` and the aiohttp application wiring.
+
+Example::
+
+    from hotreload.server import DevServer
+    from hotreload.config import Config
+
+    DevServer(Config(root="site")).serve_forever()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import errno
+import html
+
+import secrets
+import signal
+import socket
+import time
+from pathlib import Path
+
+
+from aiohttp import web
+
+from .channel import Channel, Tab
+from .config import PORT_ATTEMPTS, Config
+from .paths import DEFAULT_DENY
+from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_updates
+from .protocol import CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientLog, Hello, PageReport, Reload, encode
+from .security import HostPolicy, cross_site_no_cors, local_addresses, new_token, tokens_equal
+from .static import StaticFiles
+from .terminal import Terminal
+from .watch import ChangeBatch, Watcher, make_ignore
+
+# Batches remembered so a tab that reconnects gets exactly what it missed.
+HISTORY = 2000
+
+
+class ServeError(Exception):
+    """A problem the user can fix (bad folder, busy port...): printed as one line."""
+
+
+def client_dir() -> Path:
+    """Where the browser client's ES modules are: inside the installed package,
+    or beside it in a source checkout."""
+    packaged = Path(__file__).parent / "client_js"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "client_js"
+
+
+class DevServer:
+    """Serves a folder, watches it, and pushes updates to every open tab."""
+
+    def __init__(self, config: Config, *, terminal: Terminal | None = None) -> None:
+        self.config = config
+        self.root = Path(config.root)
+        self.terminal = terminal or Terminal(config.verbosity)
+        self.instance = secrets.token_hex(8)
+        self.token = new_token()
+        self.seq = 0
+        self.history: collections.deque[tuple[int, dict[str, Change], dict[str, Change]]] = (
+            collections.deque(maxlen=HISTORY)
+        )
+        self.channel = Channel(self._hello, page_key=self._page_key, on_page=self._on_page, on_log=self._on_log)
+        self.static = StaticFiles(
+            self.root,
+            client_tag=self.client_tag,
+            deny=DEFAULT_DENY,
+            follow_symlinks=config.follow_symlinks,
+        )
+        self.watcher: Watcher | None = None
+        self.host_policy: HostPolicy | None = None
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._client_dir = client_dir()
+        self._stopped = asyncio.Event()
+
+    # ---- lifecycle -----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    async def start(self) -> None:
+        """Check the folder, bind the port, start watching, print the banner."""
+        root = self.root
+        if not root.exists():
+            raise ServeError(f"folder not found: {root}")
+        if not root.is_dir():
+            raise ServeError(f"not a folder: {root}")
+        self.root = root = root.resolve()
+        self.static.root = root
+        for extra in self.config.watch:
+            if not extra.exists():
+                raise ServeError(f"--watch path not found: {extra}")
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        self.host_policy = HostPolicy(self.config.host, self.port, self.config.allowed_hosts)
+        self._runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        watching: list[tuple[str, int]] = []
+        if self.config.reload:
+            paths = [root, *(p.resolve() for p in self.config.watch)]
+            self.watcher = Watcher(paths, self._on_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll)
+            await self.watcher.start()
+            watching = [(str(self.config.root), self.watcher.file_count)]
+            watching += [(str(p), 0) for p in self.config.watch]
+        urls = [self.url]
+        if self.config.host in ("0.0.0.0", "::"):
+            urls += [f"http://{a}:{self.port}/" for a in local_addresses() if not a.startswith("127.")]
+        self.terminal.banner(str(self.config.root), urls, watching, self.config.reload)
+        if self.config.host not in ("127.0.0.1", "localhost", "::1") and not self.config.host.startswith("127."):
+            self.terminal.warn(
+                f"listening on {self.config.host}: other machines on your network can read this folder"
+            )
+
+    async def stop(self) -> None:
+        """Stop watching, close every tab's socket with 1001, free the port."""
+        if self.watcher is not None:
+            await self.watcher.stop()
+            self.watcher = None
+        await self.channel.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._stopped.set()
+
+    async def __aenter__(self) -> "DevServer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def serve_forever(self) -> None:
+        """Run until SIGINT or SIGTERM, then shut down cleanly."""
+        asyncio.run(self._serve_until_signal())
+
+    async def _serve_until_signal(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        if self.config.open_browser:
+            import webbrowser
+
+            loop.run_in_executor(None, webbrowser.open, self.url)
+        try:
+            await stop.wait()
+        finally:
+            self.terminal.info("shutting down")
+            await self.stop()
+
+    def _bind(self) -> socket.socket:
+        host, port = self.config.host, self.config.port
+        try:
+            infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except socket.gaierror as exc:
+            raise ServeError(f"cannot use host {host!r}: {exc.strerror}") from None
+        except (UnicodeError, ValueError) as exc:
+            raise ServeError(f"cannot use host {host!r}: {exc}") from None
+        family, _, _, _, address = infos[0]
+        attempts = 1 if (self.config.strict_port or port == 0) else PORT_ATTEMPTS
+        for offset in range(attempts):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address[0], port + offset, *address[2:]))
+                sock.listen(128)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                if exc.errno == errno.EADDRINUSE:
+                    if self.config.strict_port:
+                        raise ServeError(f"port {port} is in use (--strict-port given)") from None
+                    continue
+                if exc.errno == errno.EACCES:
+                    raise ServeError(
+                        f"port {port + offset} needs administrator rights; use a port above 1023 (--port 8000)"
+                    ) from None
+                if exc.errno == errno.EADDRNOTAVAIL:
+                    raise ServeError(f"cannot use host {host!r}: it is not an address of this machine") from None
+                raise ServeError(f"cannot listen on {host}:{port + offset}: {exc.strerror}") from None
+            if offset:
+                self.terminal.info(f"port {port} is in use, using {port + offset} instead")
+            return sock
+        raise ServeError(f"ports {port}–{port + attempts - 1} are all in use; pick one with --port")
+
+    # ---- HTTP ---------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._guard], client_max_size=1024**2)
+        app.router.add_route("GET", WS_PATH, self._websocket)
+        app.router.add_route("GET", CLIENT_PREFIX + "ping", self._ping)
+        app.router.add_route("*", CLIENT_PREFIX + "{name}", self._client_file)
+        app.router.add_route("*", "/{tail:.*}", self.static.handle)
+        return app
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+        policy = self.host_policy
+        if policy is not None and not policy.host_allowed(request.host if "Host" in request.headers else None):
+            return web.Response(
+                status=403,
+                text=(
+                    f"403: the Host {request.headers.get('Host', '(none)')!r} is not allowed. "
+                    "If you reach this server through that name, start it with --allowed-host NAME.\n"
+                ),
+            )
+        if cross_site_no_cors(request.headers):
+            return web.Response(status=403, text="403: cross-site no-cors requests are refused\n")
+        response = await handler(request)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if not self.config.reload:
+            raise web.HTTPNotFound(text="404: hot reload is off\n")
+        token = request.query.get("token", "")
+        if not tokens_equal(token, self.token):
+            return web.Response(status=403, text="403: missing or wrong token\n")
+        policy = self.host_policy
+        if policy is not None and not policy.origin_allowed(request.headers.get("Origin"), request.headers.get("Host")):
+            return web.Response(status=403, text="403: cross-origin WebSocket refused\n")
+        return await self.channel.handle(request)
+
+    async def _ping(self, request: web.Request) -> web.Response:
+        """Liveness for reconnecting tabs: which server process is this?"""
+        return web.json_response(
+            {"instance": self.instance, "protocol": PROTOCOL_VERSION}, headers={"Cache-Control": "no-store"}
+        )
+
+    async def _client_file(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = self._client_dir / name
+        if request.method not in ("GET", "HEAD"):
+            raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD"])
+        if "/" in name or name.startswith(".") or not name.endswith(".js") or not path.is_file():
+            raise web.HTTPNotFound(text=f"404: no client file {html.escape(name)}\n")
+        return web.FileResponse(path, headers={"Content-Type": "text/javascript", "Cache-Control": "no-cache"})
+
+    def client_tag(self) -> str | None:
+        if not self.config.reload:
+            return None
+        return (
+            f'<script type="module" src="{CLIENT_PREFIX}client.js?token={self.token}'
+            f'&amp;instance={self.instance}&amp;seq={self.seq}"></script>'
+        )
+
+    # ---- updates -------------------------------------------------------------
+
+    def _hello(self) -> Hello:
+        return Hello(instance=self.instance, seq=self.seq)
+
+    def _page_key(self, url_path: str) -> str:
+        return page_key(url_path)
+
+    def url_path(self, path: Path) -> str | None:
+        """The URL path of a file in the site, or None when it is outside the root."""
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return None
+        return "/" + rel.as_posix()
+
+    def site_view(self) -> SiteView:
+        return SiteView(pages_using=lambda _path: None, is_listing=self._is_listing)
+
+    def _is_listing(self, folder: str) -> bool:
+        directory = self.root / folder.strip("/")
+        return directory.is_dir() and not (directory / "index.html").exists()
+
+    def _on_batch(self, batch: ChangeBatch) -> None:
+        inside: dict[str, Change] = {}
+        outside: dict[str, Change] = {}
+        for path, kind in batch.changes.items():
+            url = self.url_path(path)
+            change: Change = kind.value  # type: ignore[assignment]
+            if url is None:
+                outside[str(path)] = change
+            else:
+                inside[url] = change
+        if not inside and not outside:
+            return
+        self.seq += 1
+        self.history.append((self.seq, inside, outside))
+        timestamp = int(time.time() * 1000)
+        plan = plan_updates(
+            inside, seq=self.seq, timestamp=timestamp, site=self.site_view(),
+            tab_pages=frozenset(self.channel.pages()), outside=outside,
+        )
+        self._deliver(plan.outgoing)
+        ms = (time.monotonic() - batch.first_event) * 1000
+        self._print(plan.log, ms)
+
+    def _deliver(self, outgoing: list[Outgoing], only: Tab | None = None) -> None:
+        for item in outgoing:
+            frame = encode(item.message)
+            if only is not None:
+                if item.pages is None or only.page in item.pages:
+                    self.channel.send(frame, [only])
+            elif item.pages is None:
+                self.channel.send(frame)
+            else:
+                self.channel.send(frame, [t for t in self.channel.tabs if t.page in item.pages])
+
+    def _print(self, lines: list[LogLine], ms: float) -> None:
+        if len(lines) > 8:
+            counts = collections.Counter(f"{line.kind} {line.action}" for line in lines)
+            summary = ", ".join(f"{n} {what}" for what, n in counts.most_common())
+            self.terminal.update("batch", f"{len(lines)} files", "", summary, ms)
+            return
+        for line in lines:
+            self.terminal.update(line.kind, line.path, line.action, line.why, ms)
+
+    def _on_page(self, tab: Tab, report: PageReport) -> None:
+        """A tab said which page it shows: send it whatever changed since that page was served."""
+        if report.instance is not None and report.instance != self.instance:
+            return  # the client reloads itself on a new instance
+        if report.seq is None or report.seq >= self.seq:
+            return
+        missed = [h for h in self.history if h[0] > report.seq]
+        if not missed or missed[0][0] != report.seq + 1:
+            self._deliver([Outgoing(Reload(self.seq, "updates were missed while disconnected"), None)], tab)
+            return
+        inside: dict[str, Change] = {}
+        outside: dict[str, Change] = {}
+        for _, ins, outs in missed:
+            inside.update(ins)
+            outside.update(outs)
+        plan: Plan = plan_updates(
+            inside, seq=self.seq, timestamp=int(time.time() * 1000), site=self.site_view(),
+            tab_pages=frozenset({tab.page}), outside=outside,
+        )
+        self._deliver(plan.outgoing, tab)
+
+    def _on_log(self, tab: Tab, entry: ClientLog) -> None:
+        text = f"[{tab.page or 'tab'}] {entry.message}"
+        if entry.level == "error":
+            self.terminal.error(text)
+        elif entry.level == "warn":
+            self.terminal.warn(text)
+        else:
+            self.terminal.info(text)
+
+
+__all__ = ["DevServer", "ServeError", "client_dir"]
+

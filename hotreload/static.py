@@ -1,0 +1,293 @@
+"""File responses: path safety, MIME types, caching headers and client injection.
+
+HTML documents that a browser navigates to get the client tag; everything else
+is sent as it is on disk, with validators so that a refreshed stylesheet or
+image costs a 304 when it did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import mimetypes
+import os
+import stat
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+from urllib.parse import quote
+
+from aiohttp import web
+
+from .inject import document_encoding, inject_tag, wants_injection
+from .paths import DEFAULT_DENY, Refused, resolve_request_path
+
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+
+# mimetypes depends on the host's /etc/mime.types; pin what browsers are strict about.
+# No charset is declared: a header charset would override the file's own
+# <meta charset>, @charset or BOM, and the server must not reinterpret files.
+_TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".cjs": "text/javascript",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".webmanifest": "application/manifest+json",
+    ".wasm": "application/wasm",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",
+    ".bmp": "image/bmp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".xml": "application/xml",
+    ".pdf": "application/pdf",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".wav": "audio/wav",
+}
+
+
+def content_type(path: Path) -> str:
+    """The Content-Type to send for ``path``.
+
+    >>> content_type(Path("app.mjs"))
+    'text/javascript'
+    """
+    suffix = path.suffix.lower()
+    if suffix in _TYPES:
+        return _TYPES[suffix]
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or "application/octet-stream"
+
+
+# HTML documents are read whole (they are injected into); a file that changes
+# while it is read is read again so a torn half-file is never sent.
+_READ_ATTEMPTS = 5
+
+
+def read_stable(path: Path) -> tuple[bytes, os.stat_result]:
+    """Read ``path`` so that the bytes match one state of the file."""
+    for _ in range(_READ_ATTEMPTS):
+        before = path.stat()
+        data = path.read_bytes()
+        after = path.stat()
+        if (before.st_mtime_ns, before.st_size, before.st_ino) == (
+            after.st_mtime_ns,
+            after.st_size,
+            after.st_ino,
+        ) and len(data) == after.st_size:
+            return data, after
+    return data, after
+
+
+@dataclass(frozen=True)
+class ServedPage:
+    """What the server learns when it sends an HTML page (for the page graph)."""
+
+    url_path: str
+    file: Path | None
+    body: bytes
+    encoding: str
+
+
+class StaticFiles:
+    """Serves one folder.
+
+    ``client_tag`` returns the tag to inject (it carries the current token and
+    sequence number) or ``None`` for a plain static server. ``on_page`` is told
+    about every HTML page sent to a browser, ``on_file`` about every other file
+    with the Referer's path, so the server can learn what each page uses.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        client_tag: Callable[[], str | None] = lambda: None,
+        deny: Sequence[str] = DEFAULT_DENY,
+        follow_symlinks: bool = False,
+        on_page: Callable[[ServedPage], None] | None = None,
+        on_file: Callable[[str, Mapping[str, str]], None] | None = None,
+    ) -> None:
+        self.root = root
+        self.client_tag = client_tag
+        self.deny = tuple(deny)
+        self.follow_symlinks = follow_symlinks
+        self.on_page = on_page
+        self.on_file = on_file
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.method not in ("GET", "HEAD"):
+            return web.Response(
+                status=405, text="405: only GET and HEAD are served\n", headers={"Allow": "GET, HEAD"}
+            )
+        raw_path = request.rel_url.raw_path
+        found = resolve_request_path(
+            self.root, raw_path, deny=self.deny, follow_symlinks=self.follow_symlinks
+        )
+        url_path = request.path
+        if isinstance(found, Refused):
+            if found.status == 404:
+                return self.not_found(request, url_path)
+            return self.error_page(request, found.status, found.reason)
+        path = found.path
+        if found.is_dir:
+            if not url_path.endswith("/"):
+                location = quote(url_path + "/", safe="/%")
+                if request.query_string:
+                    location += "?" + request.query_string
+                raise web.HTTPMovedPermanently(location)
+            index = path / "index.html"
+            if index.is_file():
+                return await self.file_response(request, index, url_path)
+            return self.listing(request, path, url_path)
+        return await self.file_response(request, path, url_path)
+
+    async def file_response(self, request: web.Request, path: Path, url_path: str) -> web.StreamResponse:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return self.not_found(request, url_path)
+        if not stat.S_ISREG(st.st_mode):
+            return self.error_page(request, 403, "not a regular file")
+        if not os.access(path, os.R_OK):
+            return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
+        headers = {"Cache-Control": "no-cache", "Content-Type": content_type(path)}
+        tag = self.client_tag()
+        if path.suffix.lower() in HTML_SUFFIXES and tag is not None and wants_injection(request.headers):
+            try:
+                body, st = read_stable(path)
+            except PermissionError:
+                return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
+            except FileNotFoundError:
+                return self.not_found(request, url_path)
+            encoding = document_encoding(body, None)
+            if self.on_page is not None:
+                self.on_page(ServedPage(url_path, path, body, encoding))
+            injected = inject_tag(body, tag, encoding)
+            return self.bytes_response(request, injected, headers, st.st_mtime)
+        if self.on_file is not None:
+            self.on_file(url_path, request.headers)
+        # FileResponse does ETag/Last-Modified, 304s, HEAD and Range requests.
+        return web.FileResponse(path, headers=headers)
+
+    def bytes_response(
+        self, request: web.Request, body: bytes, headers: dict[str, str], mtime: float | None, status: int = 200
+    ) -> web.Response:
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        headers = {**headers, "ETag": etag}
+        if mtime is not None:
+            headers["Last-Modified"] = formatdate(mtime, usegmt=True)
+        if status == 200 and _not_modified(request, etag, mtime):
+            return web.Response(status=304, headers=headers)
+        if request.method == "HEAD":
+            headers["Content-Length"] = str(len(body))
+            return web.Response(status=status, headers=headers)
+        return web.Response(status=status, body=body, headers=headers)
+
+    # ---- generated pages -------------------------------------------------
+
+    def generated_page(self, request: web.Request, status: int, title: str, body_html: str) -> web.Response:
+        tag = self.client_tag()
+        doc = (
+            "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+            + (tag or "")
+            + f"<title>{html.escape(title)}</title><style>{_PAGE_CSS}</style></head>"
+            + f"<body>{body_html}</body></html>\n"
+        )
+        return self.bytes_response(
+            request, doc.encode("utf-8"), {"Cache-Control": "no-cache", "Content-Type": "text/html; charset=utf-8"},
+            None, status,
+        )
+
+    def not_found(self, request: web.Request, url_path: str) -> web.Response:
+        shown = html.escape(url_path)
+        hint = (
+            "<p>This tab updates itself as soon as the file is created.</p>" if self.client_tag() else ""
+        )
+        return self.generated_page(
+            request, 404, f"404 Not found: {url_path}", f"<h1>404 Not found</h1><p><code>{shown}</code></p>{hint}"
+        )
+
+    def error_page(self, request: web.Request, status: int, reason: str) -> web.Response:
+        title = f"{status} {_REASONS.get(status, 'Error')}"
+        return self.generated_page(request, status, title, f"<h1>{html.escape(title)}</h1><p>{html.escape(reason)}</p>")
+
+    def listing(self, request: web.Request, folder: Path, url_path: str) -> web.Response:
+        rows = []
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: (not e.is_dir(), e.name.lower()))
+        except PermissionError:
+            return self.error_page(request, 403, f"{url_path} cannot be listed (check its permissions)")
+        for entry in entries:
+            child = url_path + entry.name
+            refused = resolve_request_path(
+                self.root, quote(child), deny=self.deny, follow_symlinks=self.follow_symlinks
+            )
+            if isinstance(refused, Refused):
+                continue
+            is_dir = entry.is_dir()
+            name = entry.name + ("/" if is_dir else "")
+            try:
+                size = "" if is_dir else _human_size(entry.stat().st_size)
+            except OSError:
+                size = ""
+            rows.append(
+                f'<tr><td><a href="{html.escape(quote(name))}">{html.escape(name)}</a></td>'
+                f'<td class="size">{size}</td></tr>'
+            )
+        parent = '<tr><td><a href="../">../</a></td><td></td></tr>' if url_path != "/" else ""
+        body = (
+            f"<h1>Index of {html.escape(url_path)}</h1><table>{parent}{''.join(rows)}</table>"
+            + ("" if rows else "<p>This folder is empty.</p>")
+        )
+        return self.generated_page(request, 200, f"Index of {url_path}", body)
+
+
+def _not_modified(request: web.Request, etag: str, mtime: float | None) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        return etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = request.headers.get("If-Modified-Since")
+    if since and mtime is not None:
+        try:
+            return int(mtime) <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return ""
+
+
+_REASONS = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+
+_PAGE_CSS = (
+    "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#222}"
+    "table{border-collapse:collapse;width:100%}td{padding:.2rem .6rem;border-bottom:1px solid #eee}"
+    ".size{text-align:right;color:#666;white-space:nowrap}a{color:#0b63ce;text-decoration:none}"
+    "a:hover{text-decoration:underline}code{background:#f3f3f3;padding:.1rem .3rem}"
+)
