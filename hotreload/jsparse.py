@@ -1,0 +1,498 @@
+"""What an ES module imports and how it uses ``import.meta.hot``, and how to rewrite it.
+
+The analysis runs on a real JavaScript parse tree (tree-sitter), so strings,
+comments, template literals and regular expressions that merely *mention*
+``import`` are never mistaken for imports. tree-sitter recovers from syntax
+errors, so a half-typed module still yields every import it can see and says
+that it is broken.
+
+>>> info = analyse(b'import { n } from "./n.js"; import.meta.hot.accept();')
+>>> [ref.specifier for ref in info.imports], info.accepts_self
+(['./n.js'], True)
+
+Import maps (``<script type="importmap">``) live here too, because resolving a
+bare specifier is the other half of knowing what a module imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urljoin, urlsplit
+
+import tree_sitter
+import tree_sitter_javascript
+
+__all__ = [
+    "ImportMap",
+    "ImportRef",
+    "ModuleInfo",
+    "analyse",
+    "hot_preamble",
+    "parse_importmap",
+    "rewrite",
+]
+
+ImportKind = Literal["static", "export", "dynamic", "accept"]
+
+
+@dataclass(frozen=True)
+class ImportRef:
+    """One module specifier written in the source.
+
+    ``start``/``end`` are byte offsets of the specifier's *contents* (inside the
+    quotes), so replacing ``source[start:end]`` keeps the quotes. ``kind`` is
+    ``"static"`` (``import ... from``), ``"export"`` (``export ... from``),
+    ``"dynamic"`` (``import("...")``) or, for
+    :attr:`ModuleInfo.accept_refs` only, ``"accept"``.
+    """
+
+    specifier: str
+    start: int
+    end: int
+    kind: ImportKind
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """The facts about one module that the dev server needs for HMR.
+
+    ``accepted_deps`` are specifiers as written in ``import.meta.hot.accept(dep)``;
+    ``accept_refs`` locates them in the source so :func:`rewrite` can resolve
+    them like imports (a bare specifier in ``accept`` then still matches).
+    """
+
+    imports: tuple[ImportRef, ...]
+    uses_hot: bool
+    accepts_self: bool
+    accepted_deps: tuple[str, ...]
+    declines: bool
+    has_syntax_error: bool
+    accept_refs: tuple[ImportRef, ...] = ()
+
+
+# --------------------------------------------------------------------------- analysis
+
+_LANGUAGE = tree_sitter.Language(tree_sitter_javascript.language())
+
+_CACHE_SIZE = 512
+_cache: OrderedDict[bytes, ModuleInfo] = OrderedDict()
+_cache_lock = threading.Lock()
+_parser_local = threading.local()
+
+
+def _parser() -> tree_sitter.Parser:
+    # A Parser is not safe to share between threads; servers analyse in executors.
+    parser = getattr(_parser_local, "parser", None)
+    if parser is None:
+        parser = _parser_local.parser = tree_sitter.Parser(_LANGUAGE)
+    return parser
+
+
+def analyse(source: bytes) -> ModuleInfo:
+    """Find the imports and the ``import.meta.hot`` usage of an ES module.
+
+    Results are cached by content hash in a bounded LRU, so analysing the same
+    module for every tab that requests it costs one parse.
+
+    >>> info = analyse(b'export * from "./a.js"; import.meta.hot?.accept("./a.js", f)')
+    >>> info.imports[0].kind, info.accepted_deps, info.accepts_self
+    ('export', ('./a.js',), False)
+    """
+    key = hashlib.blake2b(source, digest_size=16).digest()
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    info = _analyse_uncached(source)
+    with _cache_lock:
+        _cache[key] = info
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return info
+
+
+def _analyse_uncached(source: bytes) -> ModuleInfo:
+    tree = _parser().parse(source)
+    root = tree.root_node
+    imports: list[ImportRef] = []
+    accept_refs: list[ImportRef] = []
+    uses_hot = accepts_self = declines = False
+
+    # Every construct we look for starts with an `import` or `export` keyword
+    # token. Finding the candidates with a byte search and asking the parse tree
+    # what each one is costs far less than walking the whole tree in Python,
+    # and text inside strings, comments or regexes is a different token there.
+    for keyword in _keyword_tokens(source, root):
+        context = keyword.parent
+        if context is None:
+            continue
+        if context.type in ("import_statement", "export_statement"):
+            literal = context.child_by_field_name("source")
+            if literal is not None and literal.type == "string":
+                kind: ImportKind = "static" if context.type == "import_statement" else "export"
+                imports.append(_ref_of_literal(source, literal, kind))
+        elif context.type == "import":
+            call = context.parent
+            if call is None or call.type != "call_expression":
+                continue
+            arguments = call.child_by_field_name("arguments")
+            argument = _first_argument(arguments) if arguments is not None else None
+            if argument is not None and _is_plain_literal(argument):
+                imports.append(_ref_of_literal(source, argument, "dynamic"))
+        elif context.type == "meta_property":
+            hot = _import_meta_hot(source, context)
+            if hot is None:
+                continue
+            uses_hot = True
+            method, arguments = _hot_method_call(source, hot)
+            if method == "decline":
+                declines = True
+            elif method == "accept" and arguments is not None:
+                deps = _accepted_literals(arguments)
+                if deps is None:
+                    accepts_self = True
+                else:
+                    accept_refs.extend(_ref_of_literal(source, dep, "accept") for dep in deps)
+
+    accepted_deps = tuple(dict.fromkeys(ref.specifier for ref in accept_refs))
+    return ModuleInfo(
+        imports=tuple(imports),
+        uses_hot=uses_hot,
+        accepts_self=accepts_self,
+        accepted_deps=accepted_deps,
+        declines=declines,
+        has_syntax_error=root.has_error,
+        accept_refs=tuple(accept_refs),
+    )
+
+
+def _keyword_tokens(source: bytes, root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The ``import`` and ``export`` keyword tokens of the module, in source order."""
+    tokens: list[tree_sitter.Node] = []
+    for keyword in (b"import", b"export"):
+        position = source.find(keyword)
+        while position >= 0:
+            node = root.descendant_for_byte_range(position, position + len(keyword))
+            if node is not None and node.type == keyword.decode() and not node.is_named:
+                tokens.append(node)
+            position = source.find(keyword, position + len(keyword))
+    tokens.sort(key=lambda node: node.start_byte)
+    return tokens
+
+
+def _import_meta_hot(source: bytes, meta: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The ``import.meta.hot`` member expression built on this ``import.meta``, if any."""
+    member = meta.parent
+    if member is None or member.type != "member_expression":
+        return None
+    if member.child_by_field_name("object") != meta:
+        return None
+    prop = member.child_by_field_name("property")
+    if prop is None or source[prop.start_byte : prop.end_byte] != b"hot":
+        return None
+    return member
+
+
+def _hot_method_call(
+    source: bytes, hot: tree_sitter.Node
+) -> tuple[str | None, tree_sitter.Node | None]:
+    """For ``import.meta.hot.NAME(args)`` return ``(NAME, args)``; else ``(None, None)``."""
+    member = hot.parent
+    if member is None or member.type != "member_expression":
+        return None, None
+    if member.child_by_field_name("object") != hot:
+        return None, None
+    prop = member.child_by_field_name("property")
+    call = member.parent
+    if prop is None or call is None or call.type != "call_expression":
+        return None, None
+    if call.child_by_field_name("function") != member:
+        return None, None
+    return source[prop.start_byte : prop.end_byte].decode("utf-8", "replace"), (
+        call.child_by_field_name("arguments")
+    )
+
+
+def _code_children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    return [child for child in node.named_children if child.type != "comment"]
+
+
+def _first_argument(arguments: tree_sitter.Node) -> tree_sitter.Node | None:
+    children = _code_children(arguments)
+    return children[0] if children else None
+
+
+def _is_plain_literal(node: tree_sitter.Node) -> bool:
+    """A string, or a template literal with no ``${}`` (its value is known statically)."""
+    if node.type == "string":
+        return True
+    return node.type == "template_string" and not any(
+        child.type == "template_substitution" for child in node.children
+    )
+
+
+def _accepted_literals(arguments: tree_sitter.Node) -> list[tree_sitter.Node] | None:
+    """The dependency literals of an ``accept(...)`` call; ``None`` means self-accepting."""
+    first = _first_argument(arguments)
+    if first is None:
+        return None
+    if _is_plain_literal(first):
+        return [first]
+    if first.type == "array":
+        return [element for element in _code_children(first) if _is_plain_literal(element)]
+    # accept(callback) or accept(someExpression): the module accepts itself.
+    return None
+
+
+def _ref_of_literal(source: bytes, literal: tree_sitter.Node, kind: ImportKind) -> ImportRef:
+    start, end = literal.start_byte + 1, literal.end_byte - 1
+    return ImportRef(specifier=_literal_value(source, literal), start=start, end=end, kind=kind)
+
+
+def _literal_value(source: bytes, literal: tree_sitter.Node) -> str:
+    """The value of a string or plain template literal, escapes decoded."""
+    parts: list[str] = []
+    position = literal.start_byte + 1
+    for child in literal.children:
+        if child.type == "escape_sequence":
+            parts.append(source[position : child.start_byte].decode("utf-8", "replace"))
+            parts.append(_decode_escape(source[child.start_byte : child.end_byte].decode("utf-8", "replace")))
+            position = child.end_byte
+    parts.append(source[position : literal.end_byte - 1].decode("utf-8", "replace"))
+    return "".join(parts)
+
+
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _decode_escape(escape: str) -> str:
+    """Decode one JavaScript escape sequence such as ``\\n``, ``\\x41`` or ``\\u{1F600}``."""
+    body = escape[1:]
+    if not body or body[0] in "\r\n\u2028\u2029":
+        return ""  # a line continuation contributes nothing
+    head = body[0]
+    try:
+        if head == "x":
+            return chr(int(body[1:3], 16))
+        if head == "u":
+            digits = body[2:-1] if body.startswith("u{") else body[1:5]
+            return chr(int(digits, 16))
+    except ValueError:
+        return body
+    return _SIMPLE_ESCAPES.get(head, head)
+
+
+# --------------------------------------------------------------------------- rewriting
+
+
+def rewrite(
+    source: bytes,
+    info: ModuleInfo,
+    resolve: Callable[[str], str | None],
+    hot_preamble: str | None,
+) -> bytes:
+    """Replace import specifiers with what ``resolve`` returns and prepend the HMR preamble.
+
+    ``resolve`` gets each specifier as written and returns its replacement, or
+    ``None`` to leave it untouched. ``import.meta.hot.accept`` dependencies are
+    resolved the same way, so the runtime can compare them with update paths.
+    The preamble goes on the first line without a newline, so stack traces and
+    source lines keep their numbers (after a ``#!`` line, if there is one).
+
+    >>> src = b'import "./a.js";\\nx();'
+    >>> rewrite(src, analyse(src), lambda s: "/a.js?t=1", "import.meta.hot = h;")
+    b'import.meta.hot = h;import "/a.js?t=1";\\nx();'
+    """
+    if hot_preamble is not None and ("\n" in hot_preamble or "\r" in hot_preamble):
+        raise ValueError("the HMR preamble must fit on one line so line numbers do not move")
+    pieces: list[bytes] = []
+    position = 0
+    for ref in sorted(info.imports + info.accept_refs, key=lambda r: r.start):
+        replacement = resolve(ref.specifier)
+        if replacement is None:
+            continue
+        quote = source[ref.start - 1 : ref.start]
+        pieces.append(source[position : ref.start])
+        pieces.append(_escape_for_literal(replacement, quote).encode("utf-8"))
+        position = ref.end
+    pieces.append(source[position:])
+    rewritten = b"".join(pieces)
+    if not hot_preamble:
+        return rewritten
+    insert_at = _preamble_offset(rewritten)
+    return rewritten[:insert_at] + hot_preamble.encode("utf-8") + rewritten[insert_at:]
+
+
+def hot_preamble(runtime_url: str) -> str:
+    """The one-line preamble that gives a module its ``import.meta.hot``.
+
+    ``runtime_url`` is where the server serves ``client_js/hmr.js``; every
+    module must import it from the same URL so they share one runtime.
+
+    >>> hot_preamble("/@hotreload/hmr.js")  # doctest: +NORMALIZE_WHITESPACE
+    'import { createHotContext as __hotreload_createHotContext } from "/@hotreload/hmr.js";
+     import.meta.hot = __hotreload_createHotContext(import.meta.url);'
+    """
+    return (
+        f"import {{ createHotContext as __hotreload_createHotContext }} from {json.dumps(runtime_url)};"
+        " import.meta.hot = __hotreload_createHotContext(import.meta.url);"
+    )
+
+
+def _escape_for_literal(value: str, quote: bytes) -> str:
+    escaped = value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    if quote == b"`":
+        return escaped.replace("`", "\\`").replace("${", "\\${")
+    return escaped.replace(quote.decode("ascii", "replace"), "\\" + quote.decode("ascii", "replace"))
+
+
+def _preamble_offset(source: bytes) -> int:
+    offset = 3 if source.startswith(b"\xef\xbb\xbf") else 0
+    if source.startswith(b"#!", offset):
+        # A hashbang must stay first; the preamble starts line 2 instead.
+        newline = source.find(b"\n", offset)
+        return len(source) if newline < 0 else newline + 1
+    return offset
+
+
+# --------------------------------------------------------------------------- import maps
+
+_SPECIAL_SCHEMES = frozenset({"http", "https", "ws", "wss", "ftp", "file"})
+
+
+@dataclass(frozen=True)
+class ImportMap:
+    """A parsed import map, ready to resolve specifiers the way browsers do.
+
+    Keys are normalised and sorted longest-first as the HTML spec requires; an
+    address of ``None`` records an invalid entry, which blocks resolution.
+
+    >>> m = parse_importmap('{"imports": {"lit/": "/vendor/lit/"}}', "http://h/")
+    >>> m.resolve("lit/index.js", "http://h/src/app.js")
+    'http://h/vendor/lit/index.js'
+    """
+
+    imports: tuple[tuple[str, str | None], ...] = ()
+    scopes: tuple[tuple[str, tuple[tuple[str, str | None], ...]], ...] = field(default=())
+
+    def resolve(self, specifier: str, referrer_url: str) -> str | None:
+        """Resolve ``specifier`` imported by ``referrer_url`` to an absolute URL, or ``None``.
+
+        ``None`` means the browser would fail too: a bare specifier the map does
+        not cover, or an entry the map blocks or makes escape its prefix.
+
+        >>> ImportMap().resolve("./b.js", "http://h/src/a.js")
+        'http://h/src/b.js'
+        """
+        as_url = _url_like(specifier, referrer_url)
+        normalized = as_url if as_url is not None else specifier
+        for prefix, scope_imports in self.scopes:
+            if prefix == referrer_url or (prefix.endswith("/") and referrer_url.startswith(prefix)):
+                found = _match_imports(normalized, as_url, scope_imports)
+                if found is not _NO_MATCH:
+                    return found
+        found = _match_imports(normalized, as_url, self.imports)
+        if found is not _NO_MATCH:
+            return found
+        return as_url
+
+
+class _NoMatch:
+    pass
+
+
+_NO_MATCH = _NoMatch()
+
+
+def _match_imports(
+    normalized: str, as_url: str | None, imports: tuple[tuple[str, str | None], ...]
+) -> str | None | _NoMatch:
+    for key, address in imports:
+        if key == normalized:
+            return address
+        if key.endswith("/") and normalized.startswith(key) and (as_url is None or _is_special(as_url)):
+            if address is None:
+                return None
+            resolved = urljoin(address, normalized[len(key) :])
+            # "../" in the rest of the specifier must not climb out of the mapped prefix.
+            return resolved if resolved.startswith(address) else None
+    return _NO_MATCH
+
+
+def _is_special(url: str) -> bool:
+    return urlsplit(url).scheme in _SPECIAL_SCHEMES
+
+
+def _absolute_url(text: str) -> str | None:
+    """``text`` as an absolute URL if it has a scheme (``https:``, ``node:``...), else ``None``."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    return parts.geturl() if parts.scheme else None
+
+
+def _url_like(specifier: str, base_url: str) -> str | None:
+    """Resolve a specifier that is a URL or starts with ``/``, ``./`` or ``../``."""
+    if specifier.startswith(("/", "./", "../")):
+        return urljoin(base_url, specifier)
+    return _absolute_url(specifier)
+
+
+def _normalise_map(
+    raw: object, base_url: str, where: str
+) -> tuple[tuple[str, str | None], ...]:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"import map: {where} must be a JSON object")
+    entries: dict[str, str | None] = {}
+    for key, value in raw.items():
+        if not key:
+            continue
+        normalized_key = _url_like(key, base_url) or key
+        address = _url_like(value, base_url) if isinstance(value, str) else None
+        if address is not None and key.endswith("/") and not address.endswith("/"):
+            address = None  # a prefix must map to a prefix
+        entries[normalized_key] = address
+    # Descending code-unit order puts "a/b/" before "a/", so the longest prefix wins.
+    return tuple(sorted(entries.items(), key=lambda item: item[0], reverse=True))
+
+
+def parse_importmap(json_text: str, base_url: str) -> ImportMap:
+    """Parse the text of a ``<script type="importmap">`` found at ``base_url``.
+
+    Raises :class:`ValueError` when the text is not a JSON object or its
+    ``imports``/``scopes`` have the wrong shape, as browsers reject such maps.
+
+    >>> m = parse_importmap('{"imports": {"app": "./src/app.js"}}', "http://h/index.html")
+    >>> m.resolve("app", "http://h/index.html")
+    'http://h/src/app.js'
+    """
+    try:
+        document = json.loads(json_text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"import map is not valid JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise ValueError("import map must be a JSON object")
+    imports = _normalise_map(document.get("imports", {}), base_url, '"imports"')
+    raw_scopes = document.get("scopes", {})
+    if not isinstance(raw_scopes, dict):
+        raise ValueError('import map: "scopes" must be a JSON object')
+    scopes = tuple(
+        sorted(
+            (
+                (urljoin(base_url, prefix), _normalise_map(scope, base_url, f'scope "{prefix}"'))
+                for prefix, scope in raw_scopes.items()
+            ),
+            key=lambda item: item[0],
+            reverse=True,
+        )
+    )
+    return ImportMap(imports=imports, scopes=scopes)

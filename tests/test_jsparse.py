@@ -1,0 +1,339 @@
+"""Specification of ES module analysis, specifier rewriting and import maps."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotreload.jsparse import ImportMap, ImportRef, analyse, hot_preamble, parse_importmap, rewrite
+
+
+def specifiers(source: bytes, kind: str | None = None) -> list[str]:
+    return [ref.specifier for ref in analyse(source).imports if kind is None or ref.kind == kind]
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def test_static_imports_of_every_form_are_found_in_source_order() -> None:
+    source = b"""
+import def from "./default.js";
+import * as ns from './namespace.js';
+import { a, b as c } from "./named.js";
+import def2, { d } from "./mixed.js";
+import "./side-effect.js";
+import data from "./data.json" with { type: "json" };
+"""
+    assert specifiers(source, "static") == [
+        "./default.js",
+        "./namespace.js",
+        "./named.js",
+        "./mixed.js",
+        "./side-effect.js",
+        "./data.json",
+    ]
+
+
+def test_re_exports_are_imports_of_kind_export() -> None:
+    source = b"""
+export * from "./star.js";
+export * as ns from "./ns.js";
+export { x, y as z } from './named.js';
+export const local = 1;
+export default function () {}
+"""
+    assert [(ref.specifier, ref.kind) for ref in analyse(source).imports] == [
+        ("./star.js", "export"),
+        ("./ns.js", "export"),
+        ("./named.js", "export"),
+    ]
+
+
+def test_dynamic_import_counts_only_when_its_argument_is_known_statically() -> None:
+    source = b"""
+const a = import("./plain.js");
+const b = import(`./template.js`);
+const c = import(/* chunk: lazy */ "./after-comment.js");
+const d = import(`./pages/${name}.js`);
+const e = import(specifierVariable);
+const f = import("./with-options.js", { with: { type: "json" } });
+"""
+    assert specifiers(source, "dynamic") == ["./plain.js", "./template.js", "./after-comment.js", "./with-options.js"]
+
+
+def test_text_that_only_mentions_import_is_not_an_import() -> None:
+    source = b"""
+// import "./line-comment.js";
+/* import "./block-comment.js"; export * from "./x.js" */
+const s1 = "import './double-quoted.js'";
+const s2 = 'import("./single-quoted.js")';
+const t = `import "./template.js" ${ "./substitution-string.js" }`;
+const re = /import("\\.\\/regex.js")/g;
+const ratio = a / b / import.meta.url.length;
+const importer = 1, myimport = 2;
+obj.import("./method-call.js");
+import "./real.js";
+"""
+    assert specifiers(source) == ["./real.js"]
+    assert not analyse(source).uses_hot
+
+
+def test_offsets_cover_the_specifier_text_inside_the_quotes_in_bytes() -> None:
+    source = 'const note = "héllo wörld ✓";\nimport x from "./ünïcode.js";\nimport("./b.js")'.encode()
+    refs = analyse(source).imports
+    assert [source[ref.start : ref.end].decode() for ref in refs] == ["./ünïcode.js", "./b.js"]
+    assert source[refs[0].start - 1 : refs[0].start] == b'"'
+    assert source[refs[0].end : refs[0].end + 1] == b'"'
+
+
+def test_escape_sequences_in_specifiers_are_decoded() -> None:
+    source = b'import "./a\\x2ejs"; import "./\\u0062.js"; import "./\\u{63}.js"; import \'./it\\\'s.js\';'
+    assert specifiers(source) == ["./a.js", "./b.js", "./c.js", "./it's.js"]
+
+
+def test_a_module_with_a_syntax_error_still_reports_what_it_can_see() -> None:
+    source = b'import { a } from "./a.js";\nfunction broken( {\nimport("./later.js");\nimport.meta.hot.accept();\n'
+    info = analyse(source)
+    assert info.has_syntax_error
+    assert "./a.js" in specifiers(source)
+    assert not analyse(b'import "./fine.js";').has_syntax_error
+
+
+def test_analysis_is_cached_by_content() -> None:
+    source = b'import "./cached.js"; // ' + str(time.time_ns()).encode()
+    assert analyse(source) is analyse(bytes(bytearray(source)))
+
+
+def test_a_100_kb_module_is_analysed_quickly() -> None:
+    chunk = (
+        'import {{ a{0} }} from "./mod{0}.js";\n'
+        "export function f{0}(x) {{ return `t ${{x}} import \"no\"` + 'import(\"no\")' + /import/.source; }}\n"
+        "// import \"./comment{0}.js\"\n"
+        'const lazy{0} = () => import("./lazy{0}.js");\n'
+        "class K{0} {{ m() {{ return [1, 2, 3].map((v) => v * {0}).filter(Boolean); }} }}\n"
+    )
+    timings = []
+    for variant in range(3):
+        source = ("// variant %d\n" % variant + "".join(chunk.format(i) for i in range(400))).encode()
+        source = source[: source.rfind(b"\n", 0, 100_000) + 1]
+        started = time.perf_counter()
+        info = analyse(source)
+        timings.append(time.perf_counter() - started)
+        assert not info.has_syntax_error
+        assert len(info.imports) >= 2 * (source.count(b"\nimport {") - 1)
+    print(f"100 KB module analysed in {min(timings) * 1000:.1f} ms (best of 3)")
+    assert min(timings) < 0.1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=400))
+def test_any_bytes_are_analysed_without_raising(source: bytes) -> None:
+    info = analyse(source)
+    for ref in info.imports:
+        assert 0 <= ref.start <= ref.end <= len(source)
+
+
+# --------------------------------------------------------------------------- import.meta.hot
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "import.meta.hot.accept()",
+        "import.meta.hot.accept((mod) => render(mod))",
+        "import.meta.hot.accept(function (mod) {})",
+        "import.meta.hot?.accept()",
+        "import.meta.hot.accept?.(onUpdate)",
+        "if (import.meta.hot) { import.meta.hot.accept(); }",
+    ],
+)
+def test_self_accepting_forms(call: str) -> None:
+    info = analyse(call.encode())
+    assert info.uses_hot and info.accepts_self and info.accepted_deps == ()
+
+
+def test_dependency_accepts_with_a_string_a_template_or_a_list() -> None:
+    source = b"""
+import.meta.hot.accept("./one.js", (mod) => {});
+import.meta.hot?.accept(['./two.js', `./three.js`, someVariable], ([a, b]) => {});
+import.meta.hot.accept("./one.js", () => {});
+"""
+    info = analyse(source)
+    assert info.accepted_deps == ("./one.js", "./two.js", "./three.js")
+    assert not info.accepts_self
+    assert [ref.kind for ref in info.accept_refs] == ["accept"] * 4
+    assert all(source[ref.start : ref.end].decode() == ref.specifier for ref in info.accept_refs)
+
+
+def test_decline_is_reported() -> None:
+    info = analyse(b"import.meta.hot.decline();")
+    assert info.declines and not info.accepts_self
+
+
+def test_reading_import_meta_hot_marks_the_module_as_using_it() -> None:
+    info = analyse(b"if (import.meta.hot) { import.meta.hot.dispose(() => {}); }")
+    assert info.uses_hot and not info.accepts_self and not info.declines
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"// import.meta.hot.accept()",
+        b"const s = 'import.meta.hot.accept()';",
+        b"const t = `import.meta.hot.accept()`;",
+        b"const r = /import.meta.hot.accept()/;",
+        b"someObject.hot.accept();",
+        b"import.meta.hotter.accept();",
+        b"new.target.hot.accept();",
+        b"const { hot } = import.meta;",
+    ],
+)
+def test_things_that_are_not_import_meta_hot(source: bytes) -> None:
+    info = analyse(source)
+    assert not info.accepts_self and info.accepted_deps == ()
+    assert not info.uses_hot
+
+
+# --------------------------------------------------------------------------- rewriting
+
+PREAMBLE = hot_preamble("/@hotreload/hmr.js")
+
+
+def test_rewrite_replaces_each_specifier_and_keeps_everything_else() -> None:
+    source = b'import a from "./a.js";\nexport * from \'./b.js\';\nconst c = import(`./c.js`);\nimport "pkg";\n'
+    resolved = {"./a.js": "/src/a.js?t=5", "./b.js": "/src/b.js", "./c.js": "/src/c.js"}
+    out = rewrite(source, analyse(source), resolved.get, None)
+    assert out == (
+        b'import a from "/src/a.js?t=5";\nexport * from \'/src/b.js\';\n'
+        b'const c = import(`/src/c.js`);\nimport "pkg";\n'
+    )
+
+
+def test_rewrite_with_unchanged_specifiers_returns_the_same_bytes() -> None:
+    source = b'import x from "./x.js"; import.meta.hot.accept("./x.js", () => {});'
+    assert rewrite(source, analyse(source), lambda spec: spec, None) == source
+
+
+def test_rewrite_resolves_accepted_dependencies_like_imports() -> None:
+    source = b'import { n } from "lib";\nimport.meta.hot.accept("lib", (m) => {});\n'
+    out = rewrite(source, analyse(source), {"lib": "/vendor/lib.js"}.get, None)
+    assert analyse(out).accepted_deps == ("/vendor/lib.js",)
+    assert [ref.specifier for ref in analyse(out).imports] == ["/vendor/lib.js"]
+
+
+def test_preamble_goes_on_the_first_line_so_line_numbers_stay() -> None:
+    source = b'import "./a.js";\nthrow new Error("line 2");\n'
+    out = rewrite(source, analyse(source), lambda spec: None, PREAMBLE)
+    assert out.startswith(PREAMBLE.encode())
+    assert out.count(b"\n") == source.count(b"\n")
+    assert out.splitlines()[1] == b'throw new Error("line 2");'
+    assert not analyse(out).has_syntax_error
+
+
+def test_preamble_follows_a_hashbang_line() -> None:
+    source = b"#!/usr/bin/env node\nimport.meta.hot.accept();\n"
+    out = rewrite(source, analyse(source), lambda spec: None, PREAMBLE)
+    assert out.splitlines()[0] == b"#!/usr/bin/env node"
+    assert out.splitlines()[1].startswith(PREAMBLE.encode())
+    assert out.count(b"\n") == source.count(b"\n")
+
+
+def test_a_multi_line_preamble_is_refused() -> None:
+    with pytest.raises(ValueError):
+        rewrite(b"", analyse(b""), lambda spec: None, "a;\nb;")
+
+
+def test_replacements_are_escaped_for_the_literal_they_land_in() -> None:
+    source = b"import a from './a.js'; const b = import(`./b.js`);"
+    resolved = {"./a.js": "/it's.js", "./b.js": "/${x}`.js"}
+    out = rewrite(source, analyse(source), resolved.get, None)
+    assert specifiers(out) == ["/it's.js", "/${x}`.js"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["./a.js", "../b/c.js", "pkg", "pkg/sub.js"]), min_size=1, max_size=6))
+def test_rewritten_modules_import_exactly_the_resolved_urls(specs: list[str]) -> None:
+    source = "\n".join(f'import "{spec}"; // import "decoy"' for spec in specs).encode()
+    out = rewrite(source, analyse(source), lambda spec: "/r/" + spec.replace("../", "up/"), None)
+    assert specifiers(out) == ["/r/" + spec.replace("../", "up/") for spec in specs]
+    assert out.count(b"\n") == source.count(b"\n")
+
+
+def test_import_refs_are_plain_values() -> None:
+    assert ImportRef("./a.js", 1, 7, "static") == ImportRef("./a.js", 1, 7, "static")
+
+
+# --------------------------------------------------------------------------- import maps
+
+BASE = "http://site.test/index.html"
+
+
+def test_bare_specifier_maps_to_its_address_resolved_against_the_map_url() -> None:
+    m = parse_importmap('{"imports": {"app": "./src/app.js", "lit": "https://cdn.test/lit.js"}}', BASE)
+    assert m.resolve("app", "http://site.test/src/deep/x.js") == "http://site.test/src/app.js"
+    assert m.resolve("lit", BASE) == "https://cdn.test/lit.js"
+
+
+def test_trailing_slash_keys_map_prefixes_and_the_longest_wins() -> None:
+    m = parse_importmap(
+        '{"imports": {"lib/": "/vendor/lib/", "lib/special/": "/special/", "lib": "/vendor/lib/index.js"}}', BASE
+    )
+    assert m.resolve("lib", BASE) == "http://site.test/vendor/lib/index.js"
+    assert m.resolve("lib/util.js", BASE) == "http://site.test/vendor/lib/util.js"
+    assert m.resolve("lib/special/x.js", BASE) == "http://site.test/special/x.js"
+
+
+def test_unmapped_bare_specifiers_do_not_resolve() -> None:
+    m = parse_importmap('{"imports": {"lib/": "/vendor/lib/"}}', BASE)
+    assert m.resolve("other", BASE) is None
+    assert m.resolve("lib", BASE) is None  # "lib/" maps only what is under it
+
+
+def test_relative_and_absolute_specifiers_resolve_against_the_referrer() -> None:
+    m = ImportMap()
+    assert m.resolve("./b.js", "http://site.test/src/a.js") == "http://site.test/src/b.js"
+    assert m.resolve("../up.js", "http://site.test/src/a.js") == "http://site.test/up.js"
+    assert m.resolve("/root.js", "http://site.test/src/a.js") == "http://site.test/root.js"
+    assert m.resolve("https://cdn.test/x.js", "http://site.test/src/a.js") == "https://cdn.test/x.js"
+
+
+def test_url_keys_remap_modules_by_their_resolved_url() -> None:
+    m = parse_importmap('{"imports": {"/src/real.js": "/src/mock.js"}}', BASE)
+    assert m.resolve("./real.js", "http://site.test/src/a.js") == "http://site.test/src/mock.js"
+
+
+def test_scopes_apply_to_referrers_under_their_prefix_and_fall_back_to_imports() -> None:
+    m = parse_importmap(
+        """{
+          "imports": {"dep": "/dep-v2.js", "other": "/other.js"},
+          "scopes": {
+            "/legacy/": {"dep": "/dep-v1.js"},
+            "/legacy/special/": {"dep": "/dep-special.js"},
+            "/exact.js": {"dep": "/dep-exact.js"}
+          }
+        }""",
+        BASE,
+    )
+    assert m.resolve("dep", "http://site.test/app.js") == "http://site.test/dep-v2.js"
+    assert m.resolve("dep", "http://site.test/legacy/a.js") == "http://site.test/dep-v1.js"
+    assert m.resolve("dep", "http://site.test/legacy/special/a.js") == "http://site.test/dep-special.js"
+    assert m.resolve("dep", "http://site.test/exact.js") == "http://site.test/dep-exact.js"
+    assert m.resolve("other", "http://site.test/legacy/a.js") == "http://site.test/other.js"
+
+
+def test_invalid_and_escaping_entries_block_resolution() -> None:
+    m = parse_importmap(
+        '{"imports": {"bad/": "/no-trailing-slash", "num": 42, "lib/": "/vendor/lib/"}}', BASE
+    )
+    assert m.resolve("bad/x.js", BASE) is None
+    assert m.resolve("num", BASE) is None
+    assert m.resolve("lib/../../secret.js", BASE) is None
+
+
+@pytest.mark.parametrize("text", ["not json", "[]", '{"imports": []}', '{"scopes": {"/a/": 3}}', '{"scopes": 1}'])
+def test_malformed_import_maps_are_rejected(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_importmap(text, BASE)
