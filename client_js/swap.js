@@ -1,0 +1,1098 @@
+/**
+ * In-place refresh of stylesheets and images after their files changed on disk.
+ *
+ * Nothing is ever blanked while a new version loads: a stylesheet owner
+ * (`<link>` or `<style>`) is double-buffered by a clone that stays out of the
+ * cascade until it and everything it imports are loaded, and an image is
+ * preloaded before any reference to it is rewritten.
+ *
+ * Refreshed references carry the query parameter `hr=<version>`, which gives
+ * every version its own URL, so no cache can hand back the old bytes.
+ *
+ *     import { updateStylesheet, updateImage, pageUses } from '/__hotreload/swap.js';
+ *     if (pageUses('http://127.0.0.1:8000/css/base.css')) {
+ *       await updateStylesheet('http://127.0.0.1:8000/css/base.css', '17');
+ *     }
+ */
+
+const VERSION_PARAM = 'hr';
+// A file that takes longer than this to arrive is treated as failed; the old version stays.
+const LOAD_TIMEOUT_MS = 15000;
+const IMPORT_POLL_MS = 10;
+// Bounds on walks over structures the page controls.
+const MAX_IMPORT_DEPTH = 32;
+const MAX_ROOTS = 10000;
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const XLINK_NS = 'http://www.w3.org/1999/xlink';
+const ICON_RELS = ['icon', 'apple-touch-icon', 'apple-touch-icon-precomposed', 'mask-icon'];
+// Functions whose string arguments are URLs (elsewhere a CSS string is just text).
+const URL_STRING_FUNCTIONS = new Set(['url', 'src', 'image-set', '-webkit-image-set']);
+
+// Elements this module inserted for a while (buffered clones, preloads); scans skip them.
+const transientNodes = new WeakSet();
+// The newest version applied per resource key, so that sheets loaded later are brought up to date.
+const appliedVersions = new Map();
+
+
+// ---------------------------------------------------------------------------
+// Public interface
+// ---------------------------------------------------------------------------
+
+/**
+ * Refresh every stylesheet that is, or imports at any depth, the file at `url`.
+ *
+ * Each affected `<link>` / `<style>` is replaced by a clone that only enters the
+ * cascade, at the same position, once the new version has loaded; if it fails
+ * to load the old one stays. Unaffected stylesheets are left untouched.
+ *
+ *     const refreshed = await updateStylesheet('http://127.0.0.1:8000/css/base.css', '17');
+ *     if (refreshed === 0) location.reload();
+ *
+ * @param {string} url absolute URL of the changed file (query and fragment are ignored)
+ * @param {string} version opaque version, written into the `hr` query parameter
+ * @returns {Promise<number>} how many stylesheet owners were refreshed
+ */
+export function updateStylesheet(url, version) {
+  const key = resourceKey(url, document.baseURI);
+  if (key === null) return Promise.resolve(0);
+  return enqueue('stylesheet', key, () => refreshStylesheets(key, String(version)));
+}
+
+/**
+ * Refresh every reference to the image at `url`: `<img src/srcset>`, `<picture>`
+ * sources, `url()`s in any stylesheet rule or inline style, favicons, SVG
+ * `<image>` and `<use>`, video posters and image inputs.
+ *
+ * The new version is preloaded first and all references switch in the same
+ * frame; a version that fails to load or decode leaves the old one in place.
+ *
+ *     const refreshed = await updateImage('http://127.0.0.1:8000/img/logo.png', '18');
+ *
+ * @param {string} url absolute URL of the changed file (query and fragment are ignored)
+ * @param {string} version opaque version, written into the `hr` query parameter
+ * @returns {Promise<number>} how many references (attributes or declarations) were refreshed
+ */
+export function updateImage(url, version) {
+  const key = resourceKey(url, document.baseURI);
+  if (key === null) return Promise.resolve(0);
+  return enqueue('image', key, () => refreshImages(key, String(version)));
+}
+
+/**
+ * Whether this document references the file at `url` at all: its own URL,
+ * links, scripts, media elements, `srcset`s, SVG references, stylesheets and
+ * their imports at any depth, `url()`s in rules and inline styles, and any
+ * resource the page has fetched (resource timing entries).
+ *
+ *     pageUses('http://127.0.0.1:8000/js/app.js');   // true once the page loaded it
+ *
+ * @param {string} url absolute URL (query and fragment are ignored)
+ * @returns {boolean}
+ */
+export function pageUses(url) {
+  const key = resourceKey(url, document.baseURI);
+  if (key === null) return false;
+  if (resourceKey(document.URL) === key) return true;
+  if (fetchedResourceKeys().has(key)) return true;
+  const matches = (raw, base) => resourceKey(raw, base) === key;
+  for (const root of documentRoots()) {
+    for (const reference of elementReferences(root)) {
+      if (reference.urls().some((raw) => matches(raw, reference.element.baseURI))) return true;
+    }
+    for (const { style, base } of inlineStyles(root)) {
+      if (declarationsReference(style, base, matches)) return true;
+    }
+    for (const sheet of rootSheets(root)) {
+      if (sheetReferences(sheet, matches, 0)) return true;
+    }
+  }
+  return false;
+}
+
+
+// ---------------------------------------------------------------------------
+// Update queue: updates apply one at a time, in the order they arrive
+// ---------------------------------------------------------------------------
+
+const SUPERSEDED = Symbol('superseded');
+let queueTail = Promise.resolve();
+const newestRequests = new Map();
+
+/**
+ * Run `work` after every earlier update has finished. A request still waiting
+ * when a newer one for the same file arrives is skipped, and resolves with the
+ * newer request's result, so quick successive saves end on the newest version.
+ */
+function enqueue(kind, key, work) {
+  const slot = `${kind} ${key}`;
+  const request = { result: null };
+  newestRequests.set(slot, request);
+  const turn = queueTail.then(() => (newestRequests.get(slot) === request ? work() : SUPERSEDED));
+  queueTail = turn.catch(() => undefined);
+  request.result = turn.then((result) => (result === SUPERSEDED ? newestRequests.get(slot).result : result));
+  return request.result;
+}
+
+
+// ---------------------------------------------------------------------------
+// Stylesheets
+// ---------------------------------------------------------------------------
+
+async function refreshStylesheets(key, version) {
+  const swap = { changedKey: key, versions: new Map(appliedVersions).set(key, version), imports: new ImportPreloads() };
+  const preparations = [];
+  for (const root of documentRoots()) {
+    for (const owner of root.querySelectorAll('link, style')) {
+      if (transientNodes.has(owner)) continue;
+      if (owner.localName === 'link') {
+        if (!owner.relList.contains('stylesheet')) continue;
+        const href = owner.getAttribute('href');
+        if (href !== null && resourceKey(href, owner.baseURI) === key) {
+          const newHref = versionedUrl(href, owner.baseURI, version);
+          if (owner.hasAttribute('disabled')) {
+            // A disabled link is neither fetched nor shown: pointing it at the new version is enough.
+            preparations.push(() => {
+              owner.setAttribute('href', newHref);
+              return true;
+            });
+          } else {
+            preparations.push(prepareOwnerSwap(owner, newHref, swap));
+          }
+          continue;
+        }
+      }
+      const sheet = owner.sheet;
+      if (sheet && importsResource(sheet, key, 0)) preparations.push(prepareOwnerSwap(owner, null, swap));
+    }
+  }
+  const commits = await Promise.all(preparations);
+  swap.imports.release();
+  // All swaps are committed in one task, so the page shows them in the same frame.
+  let refreshed = 0;
+  for (const commit of commits) {
+    if (commit !== null && commit()) refreshed += 1;
+  }
+  if (refreshed > 0) appliedVersions.set(key, version);
+  return refreshed;
+}
+
+/**
+ * Load a replacement for a stylesheet owner (`<link>` or `<style>`) next to
+ * it, kept out of the cascade by `media="not all"`, and bring its imports up
+ * to date. Resolves with a function that swaps it in, or null if it failed.
+ */
+async function prepareOwnerSwap(owner, newHref, swap) {
+  const originalMedia = owner.getAttribute('media');
+  const replacement = owner.cloneNode(true);
+  if (newHref !== null) replacement.setAttribute('href', newHref);
+  replacement.setAttribute('media', 'not all');
+  transientNodes.add(replacement);
+  const loaded = replacement.localName === 'link' ? loadOutcome(replacement) : Promise.resolve(true);
+  owner.after(replacement);
+
+  const deadline = Date.now() + LOAD_TIMEOUT_MS;
+  let ready = false;
+  try {
+    ready = (await loaded) && replacement.sheet !== null
+      && (await bringImportsUpToDate(replacement.sheet, swap, deadline));
+  } finally {
+    // Whatever happened, a replacement that will not be swapped in must not linger.
+    if (!ready) replacement.remove();
+  }
+  if (!ready) return null;
+  return () => {
+    if (!owner.isConnected) {
+      // The page removed the original meanwhile; it is not ours to bring back.
+      replacement.remove();
+      return false;
+    }
+    bringUrlsUpToDate(replacement.sheet, swap.versions);
+    if (originalMedia === null) replacement.removeAttribute('media');
+    else replacement.setAttribute('media', originalMedia);
+    const wasDisabled = owner.sheet ? owner.sheet.disabled : false;
+    if (replacement.sheet.disabled !== wasDisabled) replacement.sheet.disabled = wasDisabled;
+    owner.remove();
+    transientNodes.delete(replacement);
+    return true;
+  };
+}
+
+/**
+ * Point every `@import` in the (not yet applied) `sheet` tree at the newest
+ * version known for its file, then wait until the whole tree has loaded.
+ *
+ * Rewriting an import makes its parent sheet wait for the new file: harmless
+ * here because the sheet is kept out of the cascade until this resolves.
+ */
+async function bringImportsUpToDate(sheet, swap, deadline) {
+  for (let round = 0; round < MAX_IMPORT_DEPTH; round += 1) {
+    if (!(await waitForImports(sheet, deadline))) return false;
+    const stale = [];
+    collectStaleImports(sheet, swap.versions, stale, 0);
+    if (stale.length === 0) return true;
+    for (const { parent, rule, newUrl, key } of stale) {
+      // The changed file's new version must load: if it does not, the old sheet stays.
+      if (key === swap.changedKey && !(await swap.imports.loads(newUrl))) return false;
+      const index = Array.prototype.indexOf.call(parent.cssRules, rule);
+      if (index === -1) continue;
+      parent.insertRule(importRuleWithUrl(rule.cssText, newUrl), index);
+      parent.deleteRule(index + 1);
+    }
+  }
+  return false;
+}
+
+function collectStaleImports(sheet, versions, stale, depth) {
+  const rules = readRules(sheet);
+  if (rules === null || depth > MAX_IMPORT_DEPTH) return;
+  const base = sheetBase(sheet);
+  for (const rule of rules) {
+    if (!(rule instanceof CSSImportRule)) continue;
+    const key = resourceKey(rule.href, base);
+    const version = key === null ? undefined : versions.get(key);
+    if (version !== undefined && versionOf(rule.href, base) !== version) {
+      stale.push({ parent: sheet, rule, key, newUrl: versionedUrl(rule.href, base, version) });
+    } else if (rule.styleSheet) {
+      collectStaleImports(rule.styleSheet, versions, stale, depth + 1);
+    }
+  }
+}
+
+/** Poll until no import in the tree is still loading; false on timeout. */
+async function waitForImports(sheet, deadline) {
+  while (hasPendingImports(sheet, [], 0)) {
+    if (Date.now() > deadline) return false;
+    await delay(IMPORT_POLL_MS);
+  }
+  return true;
+}
+
+function hasPendingImports(sheet, ancestorUrls, depth) {
+  const rules = readRules(sheet);
+  if (rules === null || depth > MAX_IMPORT_DEPTH) return false;
+  const base = sheetBase(sheet);
+  const lineage = [...ancestorUrls, withoutFragment(base)];
+  for (const rule of rules) {
+    if (!(rule instanceof CSSImportRule)) continue;
+    if (rule.styleSheet) {
+      if (hasPendingImports(rule.styleSheet, lineage, depth + 1)) return true;
+      continue;
+    }
+    // Chromium never loads an import that would close a cycle: it is not pending.
+    const target = absoluteUrl(rule.href, base);
+    if (target !== null && !lineage.includes(withoutFragment(target))) return true;
+  }
+  return false;
+}
+
+function importsResource(sheet, key, depth) {
+  const rules = readRules(sheet);
+  if (rules === null || depth > MAX_IMPORT_DEPTH) return false;
+  const base = sheetBase(sheet);
+  for (const rule of rules) {
+    if (!(rule instanceof CSSImportRule)) continue;
+    if (resourceKey(rule.href, base) === key) return true;
+    if (rule.styleSheet && importsResource(rule.styleSheet, key, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** Rewrite `url()`s in a freshly loaded sheet tree to the newest versions applied so far. */
+function bringUrlsUpToDate(sheet, versions) {
+  const retarget = (raw, base) => {
+    const key = resourceKey(raw, base);
+    const version = key === null ? undefined : versions.get(key);
+    if (version === undefined || versionOf(raw, base) === version) return null;
+    return versionedUrl(raw, base, version);
+  };
+  for (const { style, base } of declarationBlocks(sheet, 0)) rewriteDeclarations(style, base, retarget);
+}
+
+/** Checks, once per URL, that a new version of an imported file loads, using a stylesheet that never applies. */
+class ImportPreloads {
+  constructor() {
+    this.outcomes = new Map();
+    this.links = [];
+  }
+
+  loads(url) {
+    if (!this.outcomes.has(url)) {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.media = 'not all';
+      link.href = url;
+      transientNodes.add(link);
+      this.links.push(link);
+      const outcome = loadOutcome(link);
+      (document.head ?? document.documentElement).append(link);
+      this.outcomes.set(url, outcome);
+    }
+    return this.outcomes.get(url);
+  }
+
+  release() {
+    for (const link of this.links) link.remove();
+  }
+}
+
+
+// ---------------------------------------------------------------------------
+// Images
+// ---------------------------------------------------------------------------
+
+async function refreshImages(key, version) {
+  const retarget = (raw, base) => (resourceKey(raw, base) === key ? versionedUrl(raw, base, version) : null);
+  const preloads = new ImagePreloads();
+  await Promise.all(imageEdits(retarget).map((edit) => preloads.loads(edit)));
+  // What loaded is in the memory cache now: switch every reference in one task, hence one frame.
+  let refreshed = 0;
+  for (const edit of imageEdits(retarget)) {
+    if (preloads.loaded(edit)) {
+      edit.apply();
+      refreshed += 1;
+    }
+  }
+  preloads.release();
+  if (refreshed > 0) appliedVersions.set(key, version);
+  return refreshed;
+}
+
+/**
+ * Every image reference `retarget` wants to change, as
+ * `{ newUrls, kind, crossOrigin, apply }`; `kind` says how to preload it.
+ */
+function imageEdits(retarget) {
+  const edits = [];
+  for (const root of documentRoots()) {
+    for (const reference of elementReferences(root)) {
+      if (!reference.image) continue;
+      const base = reference.element.baseURI;
+      const newUrls = [];
+      const retargetAndNote = (raw) => {
+        const newUrl = retarget(raw, base);
+        if (newUrl !== null) newUrls.push(newUrl);
+        return newUrl;
+      };
+      const newValue = reference.srcset
+        ? rewriteSrcset(reference.read(), retargetAndNote)
+        : retargetAndNote(reference.read());
+      if (newValue === null) continue;
+      edits.push({
+        newUrls,
+        kind: reference.element.localName === 'use' ? 'svg-document' : 'image',
+        crossOrigin: reference.element.getAttribute('crossorigin'),
+        apply: () => reference.write(newValue),
+      });
+    }
+    const blocks = [...inlineStyles(root)];
+    for (const sheet of rootSheets(root)) blocks.push(...declarationBlocks(sheet, 0));
+    for (const { style, base } of blocks) {
+      for (const edit of declarationEdits(style, base, retarget)) {
+        edits.push({ newUrls: edit.newUrls, kind: 'image', crossOrigin: null, apply: edit.apply });
+      }
+    }
+  }
+  return edits;
+}
+
+/** Loads each new image URL once, the way the reference will fetch it. */
+class ImagePreloads {
+  constructor() {
+    this.pending = new Map();
+    this.succeeded = new Set();
+    this.holders = [];
+  }
+
+  loads(edit) {
+    return Promise.all(edit.newUrls.map((url) => this.load(url, edit.kind, edit.crossOrigin)));
+  }
+
+  /** Whether every URL of `edit` was preloaded (a reference that appeared meanwhile was not). */
+  loaded(edit) {
+    return edit.newUrls.every((url) => this.succeeded.has(ImagePreloads.cacheKey(url, edit.kind, edit.crossOrigin)));
+  }
+
+  load(url, kind, crossOrigin) {
+    const cacheKey = ImagePreloads.cacheKey(url, kind, crossOrigin);
+    if (!this.pending.has(cacheKey)) {
+      const outcome = kind === 'svg-document' ? this.loadSvgDocument(url) : this.loadImage(url, crossOrigin);
+      this.pending.set(cacheKey, outcome.then((ok) => ok && this.succeeded.add(cacheKey)));
+    }
+    return this.pending.get(cacheKey);
+  }
+
+  static cacheKey(url, kind, crossOrigin) {
+    return `${kind} ${crossOrigin} ${url}`;
+  }
+
+  async loadImage(url, crossOrigin) {
+    const image = new Image();
+    if (crossOrigin !== null) image.crossOrigin = crossOrigin;
+    this.holders.push(image);
+    const loaded = loadOutcome(image);
+    image.src = url;
+    if (!(await loaded)) return false;
+    // Decoding up front lets the swap paint the new pixels in the very next frame.
+    await image.decode().catch(() => undefined);
+    return true;
+  }
+
+  async loadSvgDocument(url) {
+    // An external `<use>` fetches an SVG document, a different cache entry from an image,
+    // so the preload is a hidden `<use>` of its own.
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('width', '0');
+    svg.setAttribute('height', '0');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.style.cssText = 'position:absolute;width:0;height:0;overflow:hidden;pointer-events:none';
+    const use = document.createElementNS(SVG_NS, 'use');
+    use.setAttribute('href', url);
+    svg.append(use);
+    transientNodes.add(svg);
+    transientNodes.add(use);
+    this.holders.push(svg);
+    const loaded = loadOutcome(use);
+    (document.body ?? document.documentElement).append(svg);
+    return loaded;
+  }
+
+  release() {
+    for (const holder of this.holders) holder.remove();
+    this.holders = [];
+  }
+}
+
+
+// ---------------------------------------------------------------------------
+// References held by elements
+// ---------------------------------------------------------------------------
+
+/**
+ * Attributes that make an element fetch a resource. `image` marks the ones
+ * `updateImage` refreshes; `srcset` marks candidate lists.
+ */
+const REFERENCE_ATTRIBUTES = [
+  { selector: 'img[src]', name: 'src', image: true },
+  { selector: 'img[srcset]', name: 'srcset', image: true, srcset: true },
+  { selector: 'picture > source[srcset]', name: 'srcset', image: true, srcset: true },
+  { selector: 'input[src]', name: 'src', image: true, accepts: (el) => el.type === 'image' },
+  { selector: 'video[poster]', name: 'poster', image: true },
+  { selector: 'link[href]', name: 'href', image: true, accepts: isIconLink },
+  { selector: 'image, use, feImage', name: 'href', image: true },
+  { selector: 'image, use, feImage', name: 'href', namespace: XLINK_NS, image: true },
+  { selector: 'link[href]', name: 'href', accepts: (el) => !isIconLink(el) },
+  { selector: 'link[imagesrcset]', name: 'imagesrcset', srcset: true },
+  { selector: 'script[src], iframe[src], embed[src], audio[src], video[src], track[src]', name: 'src' },
+  { selector: 'source[src]', name: 'src' },
+  { selector: 'source[srcset]:not(picture > source)', name: 'srcset', srcset: true },
+  { selector: 'input[src]', name: 'src', accepts: (el) => el.type !== 'image' },
+  { selector: 'object[data]', name: 'data' },
+];
+
+function isIconLink(link) {
+  return ICON_RELS.some((rel) => link.relList.contains(rel));
+}
+
+/** Every (element, attribute) pair in `root` that references a resource. */
+function* elementReferences(root) {
+  for (const spec of REFERENCE_ATTRIBUTES) {
+    for (const element of root.querySelectorAll(spec.selector)) {
+      if (transientNodes.has(element)) continue;
+      if (spec.accepts && !spec.accepts(element)) continue;
+      const namespace = spec.namespace ?? null;
+      if (!element.hasAttributeNS(namespace, spec.name)) continue;
+      const read = () => element.getAttributeNS(namespace, spec.name);
+      yield {
+        element,
+        image: Boolean(spec.image),
+        srcset: Boolean(spec.srcset),
+        read,
+        urls: () => (spec.srcset ? parseSrcset(read()).map((c) => c.url) : [read()]),
+        write: (value) => {
+          if (namespace === null) element.setAttribute(spec.name, value);
+          else element.setAttributeNS(namespace, `xlink:${spec.name}`, value);
+        },
+      };
+    }
+  }
+}
+
+function* inlineStyles(root) {
+  for (const element of root.querySelectorAll('[style]')) {
+    if (element.style instanceof CSSStyleDeclaration) yield { style: element.style, base: element.baseURI };
+  }
+}
+
+
+// ---------------------------------------------------------------------------
+// References held by stylesheets
+// ---------------------------------------------------------------------------
+
+/** Open shadow roots too, since their styles and images are just as visible. */
+function* documentRoots() {
+  const pending = [document];
+  for (let visited = 0; pending.length > 0 && visited < MAX_ROOTS; visited += 1) {
+    const root = pending.pop();
+    yield root;
+    for (const element of root.querySelectorAll('*')) {
+      if (element.shadowRoot) pending.push(element.shadowRoot);
+    }
+  }
+}
+
+function* rootSheets(root) {
+  for (const sheet of root.styleSheets) {
+    if (!transientNodes.has(sheet.ownerNode)) yield sheet;
+  }
+  yield* root.adoptedStyleSheets ?? [];
+}
+
+/** Every declaration block in a sheet, its imports, and nested rules, with the base for its URLs. */
+function* declarationBlocks(sheet, depth) {
+  const rules = readRules(sheet);
+  if (rules === null || depth > MAX_IMPORT_DEPTH) return;
+  yield* blocksInRules(rules, sheetBase(sheet), depth);
+}
+
+function* blocksInRules(rules, base, depth) {
+  for (const rule of rules) {
+    if (rule instanceof CSSImportRule) {
+      if (rule.styleSheet) yield* declarationBlocks(rule.styleSheet, depth + 1);
+      continue;
+    }
+    if (rule.style instanceof CSSStyleDeclaration) yield { style: rule.style, base };
+    // Grouping rules (@media, @supports, @layer, @container...), nesting and keyframes.
+    if (rule.cssRules) yield* blocksInRules(rule.cssRules, base, depth);
+  }
+}
+
+function sheetReferences(sheet, matches, depth) {
+  if (depth > MAX_IMPORT_DEPTH) return false;
+  if (sheet.href && matches(sheet.href, document.baseURI)) return true;
+  const rules = readRules(sheet);
+  if (rules === null) return false;
+  const base = sheetBase(sheet);
+  for (const rule of rules) {
+    if (rule instanceof CSSImportRule) {
+      if (matches(rule.href, base)) return true;
+      if (rule.styleSheet && sheetReferences(rule.styleSheet, matches, depth + 1)) return true;
+    }
+  }
+  for (const { style, base: blockBase } of blocksInRules(rules, base, depth)) {
+    if (declarationsReference(style, blockBase, matches)) return true;
+  }
+  return false;
+}
+
+function declarationsReference(style, base, matches) {
+  let found = false;
+  for (let i = 0; i < style.length && !found; i += 1) {
+    const value = style.getPropertyValue(style.item(i));
+    if (!value.includes('(')) continue;
+    rewriteCssUrls(value, (raw) => {
+      if (!found && isResourceUrl(raw) && matches(raw, base)) found = true;
+      return null;
+    });
+  }
+  return found;
+}
+
+/**
+ * Edits for every property of `style` whose value has a URL `retarget` changes.
+ * Values are read as CSSOM serialises them, one property at a time.
+ */
+function declarationEdits(style, base, retarget) {
+  const edits = [];
+  for (let i = 0; i < style.length; i += 1) {
+    const name = style.item(i);
+    const value = style.getPropertyValue(name);
+    if (!value.includes('(')) continue;
+    const newUrls = [];
+    const newValue = rewriteCssUrls(value, (raw) => {
+      const newUrl = isResourceUrl(raw) ? retarget(raw, base) : null;
+      if (newUrl !== null) newUrls.push(newUrl);
+      return newUrl;
+    });
+    if (newValue === null) continue;
+    const priority = style.getPropertyPriority(name);
+    edits.push({ newUrls, apply: () => style.setProperty(name, newValue, priority) });
+  }
+  return edits;
+}
+
+function rewriteDeclarations(style, base, retarget) {
+  const edits = declarationEdits(style, base, retarget);
+  for (const edit of edits) edit.apply();
+  return edits.length;
+}
+
+function readRules(sheet) {
+  try {
+    return sheet.cssRules;
+  } catch {
+    return null; // a cross-origin sheet: its rules are not readable, nor ours to change
+  }
+}
+
+function sheetBase(sheet) {
+  return sheet.href ?? sheet.ownerNode?.baseURI ?? document.baseURI;
+}
+
+
+// ---------------------------------------------------------------------------
+// URLs
+// ---------------------------------------------------------------------------
+
+/**
+ * What identifies a file: scheme, host and path, with query and fragment
+ * dropped. Path segments are re-encoded one way, since `(`, `'` and the like
+ * may arrive percent-encoded or not.
+ */
+function resourceKey(url, base) {
+  const parsed = parseUrl(url, base);
+  if (parsed === null || !['http:', 'https:', 'file:'].includes(parsed.protocol)) return null;
+  const path = parsed.pathname.split('/').map(canonicalSegment).join('/');
+  return `${parsed.protocol}//${parsed.host}${path}`;
+}
+
+function canonicalSegment(segment) {
+  try {
+    return encodeURIComponent(decodeURIComponent(segment));
+  } catch {
+    return segment; // a stray "%" that is not an escape
+  }
+}
+
+/**
+ * `url` made absolute, with `hr=<version>` replacing any earlier `hr`; other
+ * parameters keep their exact spelling and the fragment is kept.
+ */
+function versionedUrl(url, base, version) {
+  const parsed = new URL(url, base);
+  const kept = parsed.search.slice(1).split('&').filter((pair) => pair !== '' && parameterName(pair) !== VERSION_PARAM);
+  kept.push(`${VERSION_PARAM}=${encodeURIComponent(version)}`);
+  parsed.search = kept.join('&');
+  return parsed.href;
+}
+
+function versionOf(url, base) {
+  return parseUrl(url, base)?.searchParams.get(VERSION_PARAM) ?? null;
+}
+
+function parameterName(pair) {
+  const raw = pair.split('=', 1)[0].replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function parseUrl(url, base) {
+  try {
+    return new URL(url, base);
+  } catch {
+    return null;
+  }
+}
+
+function absoluteUrl(url, base) {
+  return parseUrl(url, base)?.href ?? null;
+}
+
+function withoutFragment(url) {
+  const hash = url.indexOf('#');
+  return hash === -1 ? url : url.slice(0, hash);
+}
+
+/** `url("")` and `url(#id)` point into the current document, never at a file. */
+function isResourceUrl(raw) {
+  return raw !== '' && !raw.startsWith('#');
+}
+
+function fetchedResourceKeys() {
+  const keys = new Set(observedResourceKeys);
+  for (const entry of performance.getEntriesByType('resource')) {
+    const key = resourceKey(entry.name);
+    if (key !== null) keys.add(key);
+  }
+  return keys;
+}
+
+// The resource timing buffer holds only the first entries of a page; an observer sees them all.
+const observedResourceKeys = new Set();
+try {
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const key = resourceKey(entry.name);
+      if (key !== null) observedResourceKeys.add(key);
+    }
+  }).observe({ type: 'resource', buffered: true });
+} catch {
+  // Without resource timing, pageUses still sees every reference in the DOM and CSSOM.
+}
+
+
+// ---------------------------------------------------------------------------
+// srcset (HTML "parse a srcset attribute")
+// ---------------------------------------------------------------------------
+
+/**
+ * The candidates of a `srcset` value, as `{ url, descriptors }` with the
+ * descriptors' text as written.
+ */
+function parseSrcset(value) {
+  const candidates = [];
+  let position = 0;
+  const isSpace = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+  while (position < value.length) {
+    while (position < value.length && (isSpace(value[position]) || value[position] === ',')) position += 1;
+    if (position >= value.length) break;
+    const urlStart = position;
+    while (position < value.length && !isSpace(value[position])) position += 1;
+    let url = value.slice(urlStart, position);
+    if (url.endsWith(',')) {
+      // "a.png," ends the candidate: the commas belong to the separator, not the URL.
+      url = url.replace(/,+$/, '');
+      candidates.push({ url, descriptors: '' });
+      continue;
+    }
+    const descriptorsStart = position;
+    let inParentheses = false;
+    while (position < value.length) {
+      const c = value[position];
+      if (inParentheses) {
+        if (c === ')') inParentheses = false;
+      } else if (c === '(') {
+        inParentheses = true;
+      } else if (c === ',') {
+        break;
+      }
+      position += 1;
+    }
+    candidates.push({ url, descriptors: value.slice(descriptorsStart, position).trim() });
+    position += 1; // the comma
+  }
+  return candidates;
+}
+
+/** `value` with candidate URLs replaced by `replace(url)` (null keeps one), or null if none changed. */
+function rewriteSrcset(value, replace) {
+  let changed = false;
+  const candidates = parseSrcset(value).map(({ url, descriptors }) => {
+    const newUrl = replace(url);
+    if (newUrl !== null) changed = true;
+    const written = newUrl ?? url;
+    return descriptors === '' ? written : `${written} ${descriptors}`;
+  });
+  return changed ? candidates.join(', ') : null;
+}
+
+
+// ---------------------------------------------------------------------------
+// CSS tokens (CSS Syntax Level 3, the parts that locate URLs)
+// ---------------------------------------------------------------------------
+
+const isWhitespace = (c) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f';
+const isNewline = (c) => c === '\n' || c === '\r' || c === '\f';
+const isDigit = (c) => c !== undefined && c >= '0' && c <= '9';
+const isHexDigit = (c) => isDigit(c) || (c !== undefined && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
+const isNameStart = (c) => c !== undefined
+  && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c.charCodeAt(0) >= 0x80);
+const isNameChar = (c) => isNameStart(c) || isDigit(c) || c === '-';
+const isNonPrintable = (c) => {
+  const code = c.charCodeAt(0);
+  return code <= 0x08 || code === 0x0b || (code >= 0x0e && code <= 0x1f) || code === 0x7f;
+};
+const startsEscape = (first, second) => first === '\\' && !isNewline(second);
+const startsIdentifier = (first, second, third) => {
+  if (first === '-') return isNameStart(second) || second === '-' || startsEscape(second, third);
+  if (first === '\\') return startsEscape(first, second);
+  return isNameStart(first);
+};
+const startsNumber = (first, second, third) => {
+  if (first === '+' || first === '-') return isDigit(second) || (second === '.' && isDigit(third));
+  if (first === '.') return isDigit(second);
+  return isDigit(first);
+};
+
+/**
+ * Tokens of `text` as `{ type, start, end, value }`; `value` is the decoded
+ * text of strings, URLs and names. Types: whitespace, comment, string,
+ * bad-string, url, bad-url, function, ident, at-keyword, hash, number,
+ * open-paren, close-paren, delim.
+ */
+function tokenizeCss(text) {
+  const tokens = [];
+  let position = 0;
+  const at = (offset = 0) => text[position + offset];
+
+  const consumeEscape = () => {
+    // The backslash is already consumed.
+    if (position >= text.length) return '\uFFFD';
+    if (isHexDigit(at())) {
+      let hex = '';
+      while (hex.length < 6 && isHexDigit(at())) {
+        hex += at();
+        position += 1;
+      }
+      if (at() === '\r' && at(1) === '\n') position += 2;
+      else if (isWhitespace(at())) position += 1;
+      const code = parseInt(hex, 16);
+      const invalid = code === 0 || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff;
+      return invalid ? '\uFFFD' : String.fromCodePoint(code);
+    }
+    const character = String.fromCodePoint(text.codePointAt(position));
+    position += character.length;
+    return character;
+  };
+
+  const consumeName = () => {
+    let name = '';
+    for (;;) {
+      if (isNameChar(at())) {
+        name += at();
+        position += 1;
+      } else if (startsEscape(at(), at(1))) {
+        position += 1;
+        name += consumeEscape();
+      } else {
+        return name;
+      }
+    }
+  };
+
+  const consumeString = (quote) => {
+    let value = '';
+    for (;;) {
+      const c = at();
+      if (c === undefined) return { type: 'string', value };
+      if (c === quote) {
+        position += 1;
+        return { type: 'string', value };
+      }
+      if (isNewline(c)) return { type: 'bad-string', value };
+      if (c === '\\') {
+        if (at(1) === undefined) {
+          position += 1;
+        } else if (isNewline(at(1))) {
+          position += at(1) === '\r' && at(2) === '\n' ? 3 : 2; // an escaped newline continues the line
+        } else {
+          position += 1;
+          value += consumeEscape();
+        }
+        continue;
+      }
+      value += c;
+      position += 1;
+    }
+  };
+
+  const consumeBadUrlRemnants = () => {
+    while (position < text.length) {
+      if (at() === ')') {
+        position += 1;
+        return;
+      }
+      if (startsEscape(at(), at(1))) {
+        position += 1;
+        consumeEscape();
+      } else {
+        position += 1;
+      }
+    }
+  };
+
+  const consumeUrl = () => {
+    // After "url(" when the argument is not quoted.
+    let value = '';
+    while (isWhitespace(at())) position += 1;
+    for (;;) {
+      const c = at();
+      if (c === undefined) return { type: 'url', value };
+      if (c === ')') {
+        position += 1;
+        return { type: 'url', value };
+      }
+      if (isWhitespace(c)) {
+        while (isWhitespace(at())) position += 1;
+        if (at() === ')' || at() === undefined) {
+          if (at() === ')') position += 1;
+          return { type: 'url', value };
+        }
+        consumeBadUrlRemnants();
+        return { type: 'bad-url', value };
+      }
+      if (c === '"' || c === "'" || c === '(' || isNonPrintable(c)) {
+        consumeBadUrlRemnants();
+        return { type: 'bad-url', value };
+      }
+      if (c === '\\') {
+        if (!startsEscape(c, at(1))) {
+          consumeBadUrlRemnants();
+          return { type: 'bad-url', value };
+        }
+        position += 1;
+        value += consumeEscape();
+        continue;
+      }
+      value += c;
+      position += 1;
+    }
+  };
+
+  const consumeIdentLike = () => {
+    const name = consumeName();
+    if (name.toLowerCase() === 'url' && at() === '(') {
+      position += 1;
+      let ahead = position;
+      while (isWhitespace(text[ahead])) ahead += 1;
+      if (text[ahead] === '"' || text[ahead] === "'") return { type: 'function', value: name };
+      return consumeUrl();
+    }
+    if (at() === '(') {
+      position += 1;
+      return { type: 'function', value: name };
+    }
+    return { type: 'ident', value: name };
+  };
+
+  const consumeNumber = () => {
+    if (at() === '+' || at() === '-') position += 1;
+    while (isDigit(at())) position += 1;
+    if (at() === '.' && isDigit(at(1))) {
+      position += 1;
+      while (isDigit(at())) position += 1;
+    }
+    if ((at() === 'e' || at() === 'E')
+        && (isDigit(at(1)) || ((at(1) === '+' || at(1) === '-') && isDigit(at(2))))) {
+      position += 2;
+      while (isDigit(at())) position += 1;
+    }
+    if (startsIdentifier(at(), at(1), at(2))) consumeName();
+    else if (at() === '%') position += 1;
+    return { type: 'number', value: '' };
+  };
+
+  const consumeToken = () => {
+    const c = at();
+    if (c === '/' && at(1) === '*') {
+      const close = text.indexOf('*/', position + 2);
+      position = close === -1 ? text.length : close + 2;
+      return { type: 'comment', value: '' };
+    }
+    if (isWhitespace(c)) {
+      while (isWhitespace(at())) position += 1;
+      return { type: 'whitespace', value: '' };
+    }
+    if (c === '"' || c === "'") {
+      position += 1;
+      return consumeString(c);
+    }
+    if (c === '#' && (isNameChar(at(1)) || startsEscape(at(1), at(2)))) {
+      position += 1;
+      return { type: 'hash', value: consumeName() };
+    }
+    if (c === '@' && startsIdentifier(at(1), at(2), at(3))) {
+      position += 1;
+      return { type: 'at-keyword', value: consumeName() };
+    }
+    if (startsNumber(c, at(1), at(2))) return consumeNumber();
+    if (startsIdentifier(c, at(1), at(2))) return consumeIdentLike();
+    if (c === '(') {
+      position += 1;
+      return { type: 'open-paren', value: '' };
+    }
+    if (c === ')') {
+      position += 1;
+      return { type: 'close-paren', value: '' };
+    }
+    position += String.fromCodePoint(text.codePointAt(position)).length;
+    return { type: 'delim', value: c };
+  };
+
+  while (position < text.length) {
+    const start = position;
+    const token = consumeToken();
+    tokens.push({ ...token, start, end: position });
+  }
+  return tokens;
+}
+
+/**
+ * `text` with each URL (in `url()`, `src()`, or a string inside `image-set()`)
+ * replaced by `replace(url)`, or null when `replace` returned null for all.
+ * Text around the URLs, strings that are not URLs included, is kept as is.
+ */
+function rewriteCssUrls(text, replace) {
+  let result = '';
+  let copiedUpTo = 0;
+  let changed = false;
+  const functions = [];
+  for (const token of tokenizeCss(text)) {
+    let replacement = null;
+    if (token.type === 'url') {
+      const newUrl = replace(token.value);
+      if (newUrl !== null) replacement = `url(${cssString(newUrl)})`;
+    } else if (token.type === 'string' && URL_STRING_FUNCTIONS.has(functions.at(-1))) {
+      const newUrl = replace(token.value);
+      if (newUrl !== null) replacement = cssString(newUrl);
+    } else if (token.type === 'function') {
+      functions.push(token.value.toLowerCase());
+    } else if (token.type === 'open-paren') {
+      functions.push('(');
+    } else if (token.type === 'close-paren') {
+      functions.pop();
+    }
+    if (replacement !== null) {
+      result += text.slice(copiedUpTo, token.start) + replacement;
+      copiedUpTo = token.end;
+      changed = true;
+    }
+  }
+  return changed ? result + text.slice(copiedUpTo) : null;
+}
+
+/** An `@import` rule's text pointing at `newUrl`, with its layer, supports() and media kept. */
+function importRuleWithUrl(cssText, newUrl) {
+  for (const token of tokenizeCss(cssText)) {
+    if (token.type === 'url' || token.type === 'string') {
+      const replacement = token.type === 'url' ? `url(${cssString(newUrl)})` : cssString(newUrl);
+      return cssText.slice(0, token.start) + replacement + cssText.slice(token.end);
+    }
+  }
+  return `@import url(${cssString(newUrl)});`;
+}
+
+/** `value` as a double-quoted CSS string. */
+function cssString(value) {
+  let quoted = '"';
+  for (const character of value) {
+    const code = character.codePointAt(0);
+    if (character === '"' || character === '\\') quoted += `\\${character}`;
+    else if (code < 0x20 || code === 0x7f) quoted += `\\${code.toString(16)} `;
+    else quoted += character;
+  }
+  return `${quoted}"`;
+}
+
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+/** Resolves true on `load`, false on `error` or after LOAD_TIMEOUT_MS. Attach before the load starts. */
+function loadOutcome(target) {
+  let timer;
+  const settled = new Promise((resolve) => {
+    target.addEventListener('load', () => resolve(true), { once: true });
+    target.addEventListener('error', () => resolve(false), { once: true });
+    timer = setTimeout(() => resolve(false), LOAD_TIMEOUT_MS);
+  });
+  return settled.finally(() => clearTimeout(timer));
+}
+
+function delay(milliseconds) {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
