@@ -36,6 +36,9 @@ from .watch import ChangeBatch, Watcher, make_ignore
 
 # Batches remembered so a tab that reconnects gets exactly what it missed.
 HISTORY = 2000
+# The longest a continuous stream of file events (a checkout, a copy of a big
+# folder) is held back to come out as one update. A single save is not held.
+BURST_CAP = 1.0
 
 
 class ServeError(Exception):
@@ -110,7 +113,10 @@ class DevServer:
         watching: list[tuple[str, int]] = []
         if self.config.reload:
             paths = [root, *(p.resolve() for p in self.config.watch)]
-            self.watcher = Watcher(paths, self._on_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll)
+            self.watcher = Watcher(
+                paths, self._on_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll,
+                max_wait=BURST_CAP,
+            )
             await self.watcher.start()
             watching = [(str(self.config.root), self.watcher.file_count)]
             watching += [(str(p), 0) for p in self.config.watch]
