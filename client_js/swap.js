@@ -19,6 +19,9 @@ const VERSION_PARAM = 'hr';
 // A file that takes longer than this to arrive is treated as failed; the old version stays.
 const LOAD_TIMEOUT_MS = 15000;
 const IMPORT_POLL_MS = 10;
+// Imports have no load event; check between tasks at first (sub-millisecond, so
+// a local file applies at once), then back off to IMPORT_POLL_MS.
+const IMPORT_FAST_CHECKS = 300;
 // Bounds on walks over structures the page controls.
 const MAX_IMPORT_DEPTH = 32;
 const MAX_ROOTS = 10000;
@@ -163,7 +166,13 @@ async function refreshStylesheets(key, version) {
         }
       }
       const sheet = owner.sheet;
-      if (sheet && importsResource(sheet, key, 0)) preparations.push(prepareOwnerSwap(owner, null, swap));
+      if (sheet && importsResource(sheet, key, 0)) {
+        // Start fetching the changed file's new version now, while the clone loads.
+        const stale = [];
+        collectStaleImports(sheet, swap.versions, stale, 0);
+        for (const entry of stale) if (entry.key === key) swap.imports.loads(entry.newUrl);
+        preparations.push(prepareOwnerSwap(owner, null, swap));
+      }
     }
   }
   const commits = await Promise.all(preparations);
@@ -261,9 +270,11 @@ function collectStaleImports(sheet, versions, stale, depth) {
 
 /** Poll until no import in the tree is still loading; false on timeout. */
 async function waitForImports(sheet, deadline) {
+  let checks = 0;
   while (hasPendingImports(sheet, [], 0)) {
     if (Date.now() > deadline) return false;
-    await delay(IMPORT_POLL_MS);
+    checks += 1;
+    await (checks < IMPORT_FAST_CHECKS ? nextTask() : delay(IMPORT_POLL_MS));
   }
   return true;
 }
@@ -1091,6 +1102,18 @@ function loadOutcome(target) {
     timer = setTimeout(() => resolve(false), LOAD_TIMEOUT_MS);
   });
   return settled.finally(() => clearTimeout(timer));
+}
+
+/** Yields to the event loop for one task (no 4 ms timer clamping). */
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 function delay(milliseconds) {

@@ -64,6 +64,7 @@ class DevServer:
         self.instance = secrets.token_hex(8)
         self.token = new_token()
         self.seq = 0
+        self._last_version = 0
         self.history: collections.deque[tuple[int, dict[str, Change], dict[str, Change]]] = (
             collections.deque(maxlen=HISTORY)
         )
@@ -263,7 +264,7 @@ class DevServer:
         if not self.config.reload:
             return None
         return (
-            f'<script type="module" src="{CLIENT_PREFIX}client.js?token={self.token}'
+            f'<script type="module" async="" src="{CLIENT_PREFIX}client.js?token={self.token}'
             f'&amp;instance={self.instance}&amp;seq={self.seq}"></script>'
         )
 
@@ -304,7 +305,7 @@ class DevServer:
             return
         self.seq += 1
         self.history.append((self.seq, inside, outside))
-        timestamp = int(time.time() * 1000)
+        timestamp = self._version()
         plan = plan_updates(
             inside, seq=self.seq, timestamp=timestamp, site=self.site_view(),
             tab_pages=frozenset(self.channel.pages()), outside=outside,
@@ -312,6 +313,12 @@ class DevServer:
         self._deliver(plan.outgoing)
         ms = (time.monotonic() - batch.first_event) * 1000
         self._print(plan.log, ms)
+
+    def _version(self) -> int:
+        """A cache-busting version: milliseconds, but never the same twice, since
+        a versioned URL is cached by the browser for good."""
+        self._last_version = max(int(time.time() * 1000), self._last_version + 1)
+        return self._last_version
 
     def _deliver(self, outgoing: list[Outgoing], only: Tab | None = None) -> None:
         for item in outgoing:
@@ -349,7 +356,7 @@ class DevServer:
             inside.update(ins)
             outside.update(outs)
         plan: Plan = plan_updates(
-            inside, seq=self.seq, timestamp=int(time.time() * 1000), site=self.site_view(),
+            inside, seq=self.seq, timestamp=self._version(), site=self.site_view(),
             tab_pages=frozenset({tab.page}), outside=outside,
         )
         self._deliver(plan.outgoing, tab)

@@ -24,6 +24,10 @@ from .inject import document_encoding, inject_tag, wants_injection
 from .paths import DEFAULT_DENY, Refused, resolve_request_path
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+# The query parameter the client adds to refreshed stylesheet and image URLs.
+VERSION_PARAM = "hr"
+# Files up to this size are read whole and sent from memory.
+SMALL_FILE = 512 * 1024
 
 # mimetypes depends on the host's /etc/mime.types; pin what browsers are strict about.
 # No charset is declared: a header charset would override the file's own
@@ -186,6 +190,21 @@ class StaticFiles:
             return self.bytes_response(request, injected, headers, st.st_mtime)
         if self.on_file is not None:
             self.on_file(url_path, request.headers)
+        if VERSION_PARAM in request.query:
+            # A refreshed reference (?hr=...) names one version of the file for
+            # good, so the browser may reuse what it preloaded without asking again.
+            headers["Cache-Control"] = "max-age=31536000, immutable"
+        if st.st_size <= SMALL_FILE and "Range" not in request.headers:
+            # Small files are answered from memory: no thread-pool hop on the
+            # hot path, and an ETag from the content, so a same-size edit
+            # within one mtime tick is never answered with a stale 304.
+            try:
+                body, st = read_stable(path)
+            except PermissionError:
+                return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
+            except FileNotFoundError:
+                return self.not_found(request, url_path)
+            return self.bytes_response(request, body, headers, st.st_mtime)
         # FileResponse does ETag/Last-Modified, 304s, HEAD and Range requests.
         return web.FileResponse(path, headers=headers)
 
