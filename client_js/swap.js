@@ -613,10 +613,23 @@ function declarationsReference(style, base, matches) {
  * Edits for every property of `style` whose value has a URL `retarget` changes.
  * Values are read as CSSOM serialises them, one property at a time.
  */
+// Shorthands that may carry url()s. When a shorthand's value contains var(),
+// Chromium keeps it as written and leaves its longhands empty, so the url() is
+// only reachable through the shorthand itself.
+const URL_SHORTHANDS = ['background', 'border-image', 'list-style', 'mask', '-webkit-mask', 'mask-border'];
+
+function declarationNames(style) {
+  const names = [];
+  for (let i = 0; i < style.length; i += 1) names.push(style.item(i));
+  for (const shorthand of URL_SHORTHANDS) {
+    if (style.getPropertyValue(shorthand).includes('var(')) names.push(shorthand);
+  }
+  return names;
+}
+
 function declarationEdits(style, base, retarget) {
   const edits = [];
-  for (let i = 0; i < style.length; i += 1) {
-    const name = style.item(i);
+  for (const name of declarationNames(style)) {
     const value = style.getPropertyValue(name);
     if (!value.includes('(')) continue;
     const newUrls = [];
