@@ -24,6 +24,7 @@ let attempts = 0;
 let reloading = false;
 let everConnected = false;
 let pingTimer = 0;
+let lastHeard = 0;
 const outbox = [];
 
 // A small window into the client for debugging (and for tests to wait on).
@@ -146,10 +147,17 @@ function connect() {
     everConnected = true;
     attempts = 0;
     while (outbox.length && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(outbox.shift()));
+    lastHeard = Date.now();
     clearInterval(pingTimer);
-    pingTimer = setInterval(() => send({ type: "ping" }), PING_EVERY_MS);
+    pingTimer = setInterval(() => {
+      // Nothing heard for two rounds (not even a pong): the connection is dead
+      // without having been closed (a sleeping laptop, a dropped network).
+      if (Date.now() - lastHeard > 2 * PING_EVERY_MS + 5000) return ws.close();
+      send({ type: "ping" });
+    }, PING_EVERY_MS);
   });
   ws.addEventListener("message", (event) => {
+    lastHeard = Date.now();
     let message;
     try {
       message = JSON.parse(event.data);

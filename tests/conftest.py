@@ -43,14 +43,14 @@ class ServerProcess:
 
     def __init__(
         self, args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
-        python: str | Path = sys.executable,
+        python: str | Path = sys.executable, wrapper: list[str] | None = None,
     ) -> None:
         """``env`` replaces the environment when given; otherwise this checkout is put on PYTHONPATH."""
         self.args = args
         self.lines: list[str] = []
         self._new: queue.Queue[str] = queue.Queue()
         self.proc = subprocess.Popen(
-            [str(python), "-u", "-m", "hotreload", *args],
+            [*(wrapper or []), str(python), "-u", "-m", "hotreload", *args],
             cwd=cwd or REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

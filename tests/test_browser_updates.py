@@ -185,3 +185,5 @@ def test_a_restarted_server_brings_open_tabs_back(serve, site: Path, new_page) -
     write_atomic(theme, theme.read_text().replace("#f6f7fb", "rgb(9, 8, 7)"))
     wait_style(page, "body", "backgroundColor", "rgb(9, 8, 7)")
     assert second.proc.poll() is None
+    # The first server said why it closed the socket.
+    assert any("server shutting down" in line for line in page.console_lines)

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import ServerProcess
+
 NAVIGATE = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate", "Accept": "text/html"}
 
 
@@ -128,6 +130,27 @@ def test_no_reload_serves_pages_untouched(serve, site: Path) -> None:
     assert body == (site / "about.html").read_bytes()
     status, _, _ = fetch(server.url, "/__hotreload/ws?token=x")
     assert status in (403, 404)
+
+
+def test_unreadable_file_is_403_and_other_files_still_served(site: Path) -> None:
+    locked = site / "locked.html"
+    locked.write_text("<p>private</p>")
+    locked.chmod(0)
+    # Run the server without the capabilities that let root read any file,
+    # as an ordinary user would be.
+    server = ServerProcess(
+        ["serve", str(site), "--port", "0"],
+        wrapper=["setpriv", "--bounding-set=-dac_override,-dac_read_search"],
+    ).start()
+    try:
+        status, _, body = fetch(server.url, "/locked.html")
+        assert status == 403
+        assert b"private" not in body
+        assert b"permissions" in body
+        status, _, _ = fetch(server.url, "/about.html")
+        assert status == 200
+    finally:
+        server.stop()
 
 
 def test_client_modules_are_served(server) -> None:
