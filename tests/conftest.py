@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import re
@@ -29,6 +30,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def run_async(coroutine):
+    """Run a coroutine to completion in a fresh event loop on its own thread.
+
+    The session's Playwright (sync API) keeps an event loop running on the main
+    thread, where asyncio.run() is refused; a thread has none."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="test-loop") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def chromium_path() -> str:

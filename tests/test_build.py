@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import run_async
 from hotreload.build import BuildResult, BuildRunner, OutputSnapshot, strip_ansi
 
 PYTHON = sys.executable
 
 
 def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coroutine)
+    return run_async(coroutine)
 
 
 def python(source: str) -> list[str]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_async
+
 from hotreload.watch import DEFAULT_IGNORES, ChangeBatch, ChangeKind, Watcher, make_ignore
 
 # watchdog warns when a folder created with sub-folders gets one of them
@@ -46,7 +48,7 @@ def scenario(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
 
     @functools.wraps(test)
     def run(*args: object, **kwargs: object) -> None:
-        asyncio.run(asyncio.wait_for(test(*args, **kwargs), 30))
+        run_async(asyncio.wait_for(test(*args, **kwargs), 30))
 
     return run
 
