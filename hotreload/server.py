@@ -153,14 +153,15 @@ class DevServer:
         asyncio.run(self._serve_until_signal())
 
     async def _serve_until_signal(self) -> None:
-        await self.start()
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        # Handlers first: a signal that arrives while starting still shuts down cleanly.
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, stop.set)
             except (NotImplementedError, RuntimeError):
                 pass
+        await self.start()
         if self.config.open_browser:
             import webbrowser
 

@@ -198,7 +198,7 @@ _DEFAULT_POLL_INTERVAL = 0.1
 # checkout); sixteen surely are. A burst ends with a longer lull, as long as
 # the burst has lasted so far, so that it comes out whole rather than in slices.
 _BURST_FILES = 16
-_BURST_QUIET = 0.025
+_BURST_QUIET = 0.05
 # A brief hold, which the whole batch waits for: for a deleted file that an
 # editor may create again, for a file found in a new folder whose writer may
 # not be done (its next write would show within this time).

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 import struct
-import tempfile
 import threading
 import time
 import zlib
@@ -23,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
 CLIENT_JS = Path(__file__).resolve().parent.parent / "client_js"
 
@@ -129,27 +127,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
     loop.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserContext]:
-    profile = tempfile.mkdtemp(prefix="swap-profile-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=shutil.which("chromium"),
-            headless=True,
-            args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )
-        yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture
-def page(browser: BrowserContext) -> Iterator[Page]:
-    tab = browser.new_page()
+def page(browser_context: BrowserContext) -> Iterator[Page]:
+    tab = browser_context.new_page()
     yield tab
     tab.close()
 
