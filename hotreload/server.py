@@ -304,6 +304,9 @@ class DevServer:
                 inside[url] = change
         if not inside and not outside:
             return
+        self.terminal.debug(
+            f"batch of {len(batch.changes)}: " + ", ".join(f"{k.value} {p}" for p, k in list(batch.changes.items())[:5])
+        )
         self.seq += 1
         self.history.append((self.seq, inside, outside))
         timestamp = self._version()
@@ -343,6 +346,7 @@ class DevServer:
 
     def _on_page(self, tab: Tab, report: PageReport) -> None:
         """A tab said which page it shows: send it whatever changed since that page was served."""
+        self.terminal.debug(f"tab {tab.id} shows {report.path} (seq {report.seq}, {len(self.channel.tabs)} tabs open)")
         if report.instance is not None and report.instance != self.instance:
             return  # the client reloads itself on a new instance
         if report.seq is None or report.seq >= self.seq:
