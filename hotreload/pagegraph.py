@@ -30,18 +30,18 @@ Reference kinds reported by :meth:`PageGraph.references`: ``stylesheet``,
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import tinycss2
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Query
 
-__all__ = ["Placement", "PageGraph", "canonical_path", "parse_srcset"]
+__all__ = ["Declaration", "Placement", "PageGraph", "canonical_path", "page_key", "parse_srcset", "url_spelling"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,20 @@ class Placement:
     pages: frozenset[str]
     certain: bool
     reason: str
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What one page or stylesheet references, read off its text.
+
+    ``source`` is its canonical path; ``page`` the spelling a page was served
+    under (None for a stylesheet); ``references`` maps each referenced
+    canonical path to how it is referenced.
+    """
+
+    source: str
+    page: str | None
+    references: Mapping[str, frozenset[str]]
 
 
 # Stands for the site's own origin while resolving references; ``.invalid``
@@ -106,6 +120,27 @@ def canonical_path(path: str) -> str:
     if path.endswith("/index.html"):
         path = path[: -len("index.html")]
     return path
+
+
+def page_key(url_path: str) -> str:
+    """The one key a page goes by for tabs, plans and the graph, from a decoded URL path.
+
+    A folder and its ``index.html`` are one page; characters that a URL would
+    escape are kept as they are.
+
+    >>> page_key("/docs/index.html"), page_key("/docs/"), page_key("/100%25 real.html")
+    ('/docs/', '/docs/', '/100%25 real.html')
+    """
+    return canonical_path(url_spelling(url_path))
+
+
+def url_spelling(url_path: str) -> str:
+    """A decoded URL path escaped as in a URL, which is what the graph's methods take.
+
+    >>> url_spelling("/my pic.png")
+    '/my%20pic.png'
+    """
+    return quote(url_path, safe="/")
 
 
 def _remove_dot_segments(path: str) -> str:
@@ -520,6 +555,31 @@ class PageGraph:
         >>> sorted(graph.references("/blog/post.html"))
         ['/blog/a.png', '/blog/b.png']
         """
+        self.record(self.read_html(page, html, encoding))
+
+    def record_css(self, sheet: str, css: bytes) -> None:
+        """Record the ``@import``s and ``url()``s of the stylesheet served at ``sheet``.
+
+        References resolve against the sheet's own URL; ``@charset`` and a BOM are honoured.
+
+        >>> graph = PageGraph()
+        >>> graph.record_css("/css/main.css", b'@import "../base.css"; a { background: url(i.png) }')
+        >>> sorted(graph.references("/css/main.css"))
+        ['/base.css', '/css/i.png']
+        """
+        self.record(self.read_css(sheet, css))
+
+    def read_html(self, page: str, html: bytes, encoding: str = "utf-8") -> Declaration:
+        """What the HTML served at ``page`` references, without recording it.
+
+        Reading leaves the graph untouched, so it may run on another thread
+        while the graph is in use; :meth:`record` applies the result.
+
+        >>> graph = PageGraph()
+        >>> declaration = graph.read_html("/a.html", b'<link rel="stylesheet" href="a.css">')
+        >>> graph.place("/a.css").pages, dict(declaration.references)
+        (frozenset(), {'/a.css': frozenset({'stylesheet'})})
+        """
         try:
             text = html.decode(encoding, "replace")
         except LookupError:
@@ -533,23 +593,30 @@ class PageGraph:
         if collector.base_href is not None:
             base_url = self._resolver.absolute(collector.base_href, page_url) or page_url
         key = canonical_path(page)
-        self._page_names[key] = page
-        self._declare(key, self._resolve_all(collector.references, base_url, key))
+        return Declaration(key, page, self._resolve_all(collector.references, base_url, key))
 
-    def record_css(self, sheet: str, css: bytes) -> None:
-        """Record the ``@import``s and ``url()``s of the stylesheet served at ``sheet``.
+    def read_css(self, sheet: str, css: bytes) -> Declaration:
+        """What the stylesheet served at ``sheet`` references, without recording it (see :meth:`read_html`).
 
-        References resolve against the sheet's own URL; ``@charset`` and a BOM are honoured.
-
-        >>> graph = PageGraph()
-        >>> graph.record_css("/css/main.css", b'@import "../base.css"; a { background: url(i.png) }')
-        >>> sorted(graph.references("/css/main.css"))
-        ['/base.css', '/css/i.png']
+        >>> PageGraph().read_css("/a.css", b"@import 'b.css';").references
+        {'/b.css': frozenset({'import'})}
         """
         rules, _encoding = tinycss2.parse_stylesheet_bytes(css, skip_comments=True, skip_whitespace=True)
         key = canonical_path(sheet)
         references = _stylesheet_references(rules)
-        self._declare(key, self._resolve_all(references, self._resolver.url_of(sheet), key))
+        return Declaration(key, None, self._resolve_all(references, self._resolver.url_of(sheet), key))
+
+    def record(self, declaration: Declaration) -> None:
+        """Apply what :meth:`read_html` or :meth:`read_css` read, replacing the source's earlier record.
+
+        >>> graph = PageGraph()
+        >>> graph.record(graph.read_html("/", b'<img src="a.png">'))
+        >>> graph.place("/a.png").pages
+        frozenset({'/'})
+        """
+        if declaration.page is not None:
+            self._page_names[declaration.source] = declaration.page
+        self._declare(declaration.source, dict(declaration.references))
 
     def record_fetch(self, path: str, referrer: str) -> None:
         """Record that ``path`` was requested on behalf of ``referrer`` (a page, sheet or script).
