@@ -56,6 +56,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="ignore changes to files matching GLOB (repeatable; matched against the path and the file name)",
     )
     parser.add_argument("--poll", action="store_true", help="poll the file system instead of using native events")
+    parser.add_argument(
+        "--reload-html", action="store_true",
+        help="reload a page whose HTML changed instead of updating it in place",
+    )
     parser.add_argument("--no-reload", action="store_false", dest="reload", help="plain static server: no client, no watching")
     parser.add_argument(
         "--allowed-host", action="append", default=[], dest="allowed_hosts", metavar="NAME",
@@ -87,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         ignore=list(args.ignore),
         poll=args.poll,
         reload=args.reload,
+        reload_html=args.reload_html,
         verbosity=args.verbosity,
         allowed_hosts=list(args.allowed_hosts),
         follow_symlinks=args.follow_symlinks,

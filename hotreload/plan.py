@@ -18,6 +18,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
+from .pagegraph import page_key
 from .protocol import FileUpdate, Reload, ServerMessage, Update, UpdateKind
 
 Change = Literal["added", "modified", "deleted"]
@@ -48,27 +49,20 @@ def classify(url_path: str, change: Change) -> UpdateKind:
     return "asset"
 
 
-def page_key(url_path: str) -> str:
-    """The key a page is known by: folders are their ``index.html``.
-
-    >>> page_key("/docs/"), page_key("/docs/index.html"), page_key("/")
-    ('/docs/index.html', '/docs/index.html', '/index.html')
-    """
-    return url_path + "index.html" if url_path.endswith("/") else url_path
-
-
 @dataclass(frozen=True)
 class SiteView:
     """What the planner may ask about the site.
 
-    ``pages_using(path)`` returns the page keys that depend on ``path``, or None
-    when that is not known (then every tab decides for itself whether it uses
-    the file). ``is_listing(folder)`` tells whether a folder URL is shown as a
-    generated directory listing (it has no index.html).
+    ``pages_using(path)`` returns the page keys (see :func:`page_key`) that
+    depend on ``path``, or None when that cannot be told; ``why_unplaced(path)``
+    then says why, since such a change reloads every tab. ``is_listing(folder)``
+    tells whether a folder URL is shown as a generated directory listing (it
+    has no index.html).
     """
 
     pages_using: Callable[[str], frozenset[str] | None]
     is_listing: Callable[[str], bool]
+    why_unplaced: Callable[[str], str] = lambda _path: "the pages that use it are not known"
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,7 @@ class Outgoing:
 class LogLine:
     kind: str  # css | image | js | page | asset | folder
     path: str
-    action: str  # hot | reload | ignored
+    action: str  # hot | morph | reload | ignored
     why: str = ""
 
 
@@ -99,16 +93,22 @@ def plan_updates(
     site: SiteView,
     tab_pages: frozenset[str | None] | None = None,
     outside: Mapping[str, Change] | None = None,
+    reload_html: bool = False,
 ) -> Plan:
-    """Turn changed URL paths into messages.
+    """Turn changed URL paths into messages, each addressed to the tabs it concerns.
 
+    A changed page goes to the tabs showing it, to be morphed in place (or
+    reloaded, with ``reload_html``); stylesheets and images go to the tabs of
+    the pages that use them; other files reload those pages. A file no page
+    uses reaches nobody, and one whose users cannot be told reloads every tab.
     ``outside`` holds changed files that are not part of the site (extra
-    ``--watch`` paths such as templates): they reload every tab.
-    ``tab_pages`` lists the pages open tabs show; pages that must reload get a
-    Reload, every other tab the hot updates.
+    ``--watch`` paths such as templates): they reload every tab too.
+    ``tab_pages`` lists the pages open tabs show (None for a tab that has not
+    said yet): a tab whose page reloads gets only the Reload.
     """
     plan = Plan()
-    hot: list[FileUpdate] = []
+    # Each hot update with the pages it goes to (None: every tab).
+    hot: list[tuple[FileUpdate, frozenset[str] | None]] = []
     reloads: dict[str, list[str]] = {}  # page key -> reasons
     reload_all: list[str] = []
 
@@ -117,28 +117,38 @@ def plan_updates(
             continue
         kind = classify(path, change)
         name = posixpath.basename(path) or path
+        users = site.pages_using(path)
         if kind == "page":
             key = page_key(path)
-            reason = f"{name} {'was deleted' if change == 'deleted' else 'changed'}"
-            reloads.setdefault(key, []).append(reason)
-            for page in site.pages_using(path) or ():
+            if change == "modified" and not reload_html:
+                reason = f"{name} changed"
+                hot.append((FileUpdate("page", path, timestamp, reason=reason), frozenset({key})))
+                plan.log.append(LogLine("page", path, "morph", reason))
+            else:
+                reason = f"{name} {'was deleted' if change == 'deleted' else 'was created' if change == 'added' else 'changed'}"
+                reloads.setdefault(key, []).append(reason)
+                plan.log.append(LogLine("page", path, "reload", reason))
+            # Frames and scripts that load this page into others.
+            for page in users or ():
                 if page != key:
                     reloads.setdefault(page, []).append(f"{name} changed (embedded)")
-            plan.log.append(LogLine("page", path, "reload", reason))
+        elif users is None and kind in ("css", "image"):
+            # Every tab swaps it wherever it uses it, and ignores it otherwise.
+            hot.append((FileUpdate(kind, path, timestamp), None))
+            plan.log.append(LogLine(kind, path, "hot", "every tab"))
+        elif users is None:
+            why = site.why_unplaced(path)
+            reload_all.append(f"{name} changed and {why}")
+            plan.log.append(LogLine(kind, path, "reload", f"every tab: {why}"))
+        elif not users:
+            plan.log.append(LogLine(kind, path, "ignored", "no page uses it"))
+        elif kind in ("css", "image"):
+            hot.append((FileUpdate(kind, path, timestamp), users))
+            plan.log.append(LogLine(kind, path, "hot", _pages_using(users)))
         else:
-            users = site.pages_using(path)
-            if kind in ("css", "image"):
-                hot.append(FileUpdate(kind, path, timestamp))
-                plan.log.append(LogLine(kind, path, "hot"))
-            elif users is None:
-                hot.append(FileUpdate("asset", path, timestamp, reason=f"{name} changed"))
-                plan.log.append(LogLine("asset", path, "reload", "tabs that use it"))
-            elif users:
-                for page in users:
-                    reloads.setdefault(page, []).append(f"{name} changed")
-                plan.log.append(LogLine("asset", path, "reload", f"{len(users)} page(s) use it"))
-            else:
-                plan.log.append(LogLine("asset", path, "ignored", "no page uses it"))
+            for page in users:
+                reloads.setdefault(page, []).append(f"{name} changed")
+            plan.log.append(LogLine(kind, path, "reload", _pages_using(users)))
         if change in ("added", "deleted"):
             folder = posixpath.dirname(path.rstrip("/")) + "/"
             if folder != path and site.is_listing(folder):
@@ -155,13 +165,44 @@ def plan_updates(
     for key, reasons in sorted(reloads.items()):
         if tab_pages is None or key in tab_pages:
             plan.outgoing.append(Outgoing(Reload(seq, "; ".join(dict.fromkeys(reasons))), frozenset({key})))
-    if hot:
-        rest: frozenset[str | None] | None
-        if not reloads:
-            rest = None
-        else:
-            shown = tab_pages if tab_pages is not None else frozenset()
-            rest = frozenset(p for p in shown if p not in reloads)
-        if rest is None or rest:
-            plan.outgoing.append(Outgoing(Update(seq, hot), rest))
+    plan.outgoing.extend(_address_hot_updates(seq, hot, reloads, tab_pages))
     return plan
+
+
+def _pages_using(users: frozenset[str]) -> str:
+    return f"{len(users)} page{'s' if len(users) != 1 else ''} use{'s' if len(users) == 1 else ''} it"
+
+
+def _address_hot_updates(
+    seq: int,
+    hot: list[tuple[FileUpdate, frozenset[str] | None]],
+    reloads: Mapping[str, list[str]],
+    tab_pages: frozenset[str | None] | None,
+) -> list[Outgoing]:
+    """One Update per group of pages that get the same hot updates (tabs that reload get none)."""
+    if not hot:
+        return []
+    if not reloads and all(targets is None for _, targets in hot):
+        return [Outgoing(Update(seq, [update for update, _ in hot]), None)]
+    outgoing: list[Outgoing] = []
+    shown: frozenset[str | None]
+    if tab_pages is None:
+        # Which pages the tabs show is not known: updates for every tab go to
+        # every tab, the others to the pages they name.
+        broadcast = [update for update, targets in hot if targets is None]
+        if broadcast:
+            outgoing.append(Outgoing(Update(seq, broadcast), None))
+        hot = [(update, targets) for update, targets in hot if targets is not None]
+        shown = frozenset(page for _, targets in hot for page in targets or ())
+    else:
+        shown = tab_pages
+    groups: dict[tuple[int, ...], set[str | None]] = {}
+    for page in shown:
+        if page in reloads:
+            continue
+        picked = tuple(i for i, (_, targets) in enumerate(hot) if targets is None or page in targets)
+        if picked:
+            groups.setdefault(picked, set()).add(page)
+    for picked, pages in sorted(groups.items()):
+        outgoing.append(Outgoing(Update(seq, [hot[i][0] for i in picked]), frozenset(pages)))
+    return outgoing

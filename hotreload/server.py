@@ -19,6 +19,7 @@ import secrets
 import signal
 import socket
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 
 
@@ -26,6 +27,7 @@ from aiohttp import web
 
 from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
+from .pagetracker import PageTracker
 from .paths import DEFAULT_DENY
 from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_updates
 from .protocol import CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientLog, Hello, PageReport, Reload, encode
@@ -69,11 +71,15 @@ class DevServer:
             collections.deque(maxlen=HISTORY)
         )
         self.channel = Channel(self._hello, page_key=self._page_key, on_page=self._on_page, on_log=self._on_log)
+        # What each served page uses, so that a change reaches only the tabs it concerns.
+        self.pages = PageTracker()
         self.static = StaticFiles(
             self.root,
             client_tag=self.client_tag,
             deny=DEFAULT_DENY,
             follow_symlinks=config.follow_symlinks,
+            on_page=self.pages.page_served if config.reload else None,
+            on_file=self.pages.file_served if config.reload else None,
         )
         self.watcher: Watcher | None = None
         self.host_policy: HostPolicy | None = None
@@ -136,6 +142,7 @@ class DevServer:
             await self.watcher.stop()
             self.watcher = None
         await self.channel.close()
+        self.pages.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -286,13 +293,26 @@ class DevServer:
         return "/" + rel.as_posix()
 
     def site_view(self) -> SiteView:
-        return SiteView(pages_using=lambda _path: None, is_listing=self._is_listing)
+        return SiteView(
+            pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced
+        )
 
     def _is_listing(self, folder: str) -> bool:
         directory = self.root / folder.strip("/")
         return directory.is_dir() and not (directory / "index.html").exists()
 
-    def _on_batch(self, batch: ChangeBatch) -> None:
+    def _on_batch(self, batch: ChangeBatch) -> Awaitable[None] | None:
+        if self.pages.busy:
+            # A page served a moment ago may still be being read: plan once it is in the graph.
+            return self._apply_batch_when_read(batch)
+        self._apply_batch(batch)
+        return None
+
+    async def _apply_batch_when_read(self, batch: ChangeBatch) -> None:
+        await self.pages.settled()
+        self._apply_batch(batch)
+
+    def _apply_batch(self, batch: ChangeBatch) -> None:
         inside: dict[str, Change] = {}
         outside: dict[str, Change] = {}
         for path, kind in batch.changes.items():
@@ -312,9 +332,10 @@ class DevServer:
         timestamp = self._version()
         plan = plan_updates(
             inside, seq=self.seq, timestamp=timestamp, site=self.site_view(),
-            tab_pages=frozenset(self.channel.pages()), outside=outside,
+            tab_pages=frozenset(self.channel.pages()), outside=outside, reload_html=self.config.reload_html,
         )
         self._deliver(plan.outgoing)
+        self.pages.files_changed(inside)
         ms = (time.monotonic() - batch.first_event) * 1000
         self._print(plan.log, ms)
 
@@ -362,7 +383,7 @@ class DevServer:
             outside.update(outs)
         plan: Plan = plan_updates(
             inside, seq=self.seq, timestamp=self._version(), site=self.site_view(),
-            tab_pages=frozenset({tab.page}), outside=outside,
+            tab_pages=frozenset({tab.page}), outside=outside, reload_html=self.config.reload_html,
         )
         self._deliver(plan.outgoing, tab)
 

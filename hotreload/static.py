@@ -118,7 +118,8 @@ class StaticFiles:
     ``client_tag`` returns the tag to inject (it carries the current token and
     sequence number) or ``None`` for a plain static server. ``on_page`` is told
     about every HTML page sent to a browser, ``on_file`` about every other file
-    with the Referer's path, so the server can learn what each page uses.
+    (its URL path, the file and the request headers, which name the page that
+    asked for it), so the server can learn what each page uses.
     """
 
     def __init__(
@@ -129,7 +130,7 @@ class StaticFiles:
         deny: Sequence[str] = DEFAULT_DENY,
         follow_symlinks: bool = False,
         on_page: Callable[[ServedPage], None] | None = None,
-        on_file: Callable[[str, Mapping[str, str]], None] | None = None,
+        on_file: Callable[[str, Path, Mapping[str, str]], None] | None = None,
     ) -> None:
         self.root = root
         self.client_tag = client_tag
@@ -189,7 +190,7 @@ class StaticFiles:
             injected = inject_tag(body, tag, encoding)
             return self.bytes_response(request, injected, headers, st.st_mtime)
         if self.on_file is not None:
-            self.on_file(url_path, request.headers)
+            self.on_file(url_path, path, request.headers)
         if VERSION_PARAM in request.query:
             # A refreshed reference (?hr=...) names one version of the file for
             # good, so the browser may reuse what it preloaded without asking again.

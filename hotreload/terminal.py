@@ -48,7 +48,7 @@ class Terminal:
             return
         stamp = time.strftime("%H:%M:%S")
         took = f" {ms:4.0f} ms" if ms is not None else ""
-        painted = self._paint(f"{action:<7}", "32" if action == "hot" else "33" if action == "reload" else "2")
+        painted = self._paint(f"{action:<7}", "32" if action in ("hot", "morph") else "33" if action == "reload" else "2")
         detail = f" ({why})" if why else ""
         self._write(f"  {self._paint(stamp, '2')} {kind:<5} {path:<28} {painted}{took}{detail}")
 
