@@ -2,10 +2,15 @@
 
 The static file handler tells the tracker about every page and file it serves.
 Pages and stylesheets are read into the :class:`~hotreload.pagegraph.PageGraph`
-on a worker thread, so that reading a big page never holds up a response;
-requests a page makes at run time are linked to it through their ``Referer``;
-and files that change on disk are read again. The planner then asks which
-pages use a changed file.
+on a worker thread, once the response is on its way, so that reading a big
+page never holds up a response; requests a page makes at run time are linked
+to it through their ``Referer``. The planner then asks which pages use a
+changed file.
+
+An edited page or stylesheet is read again when it is served again: a tab
+showing it fetches it to morph or swap it, or reloads. Only pages that tabs
+show matter to the planner, and those are always fetched again, so nothing
+is read that no tab needs.
 
 Example::
 
@@ -74,6 +79,7 @@ class PageTracker:
         # One worker, so reads finish (and are recorded) in the order they were asked for.
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotreload-pages")
         self._pending: set[asyncio.Future[_Outcome]] = set()
+        self._starting = 0  # reads scheduled to start on the next turn of the loop
         # Only the worker thread touches this: the digest of the text last read per source.
         self._read_digests: dict[str, bytes] = {}
 
@@ -87,32 +93,39 @@ class PageTracker:
         if served.file is not None:
             self._sources[key] = _Source("html", url, served.file)
         body, encoding = served.body, served.encoding
-        self._submit(lambda: self._read_if_changed(key, body, lambda: self.graph.read_html(url, body, encoding)))
+        self._submit_soon(lambda: self._read_if_changed(key, body, lambda: self.graph.read_html(url, body, encoding)))
 
     def file_served(self, url_path: str, file: Path, headers: Mapping[str, str]) -> None:
-        """Any other file was sent (the ``on_file`` hook): link it to the page or file that asked for it."""
+        """Any other file was sent (the ``on_file`` hook): link it to the page or file that asked for it.
+
+        A stylesheet is read; so is a known page fetched by a script, which is
+        how a tab gets an edited page's new version to morph into.
+        """
         url = url_spelling(url_path)
         key = canonical_path(url)
         self._note_requested(key)
         referrer = self._referrer(headers)
         if referrer is not None:
             self.graph.record_fetch(url, referrer)
+        known = self._sources.get(key)
         if file.suffix.lower() == ".css":
-            self._sources[key] = _Source("css", url, file)
-            self._submit(lambda: self._read_file(key, _Source("css", url, file)))
+            source = _Source("css", url, file)
+        elif known is not None and known.kind == "html":
+            source = _Source("html", url, file)
+        else:
+            return
+        self._sources[key] = source
+        self._submit_soon(lambda: self._read_file(key, source))
 
     def files_changed(self, changes: Mapping[str, str]) -> None:
-        """Files changed on disk (decoded URL path → added/modified/deleted): read known pages and sheets again."""
+        """Files changed on disk (decoded URL path → added/modified/deleted): forget deleted pages and sheets.
+
+        Edited ones are read again when next served (see the module docs).
+        """
         for url_path, change in changes.items():
             key = page_key(url_path)
-            source = self._sources.get(key)
-            if source is None:
-                continue
-            if change == "deleted":
-                del self._sources[key]
-                self._submit(lambda key=key: self._forget(key))
-            else:
-                self._submit(lambda key=key, source=source: self._read_file(key, source))
+            if change == "deleted" and self._sources.pop(key, None) is not None:
+                self._submit_soon(lambda key=key: self._forget(key))
 
     # ---- what the planner asks ----------------------------------------------------------
 
@@ -136,11 +149,13 @@ class PageTracker:
 
     @property
     def busy(self) -> bool:
-        """Whether served or changed files are still being read."""
-        return bool(self._pending)
+        """Whether served files are still being read."""
+        return bool(self._pending) or self._starting > 0
 
     async def settled(self, timeout: float = SETTLE_TIMEOUT) -> None:
-        """Wait until everything served or changed so far is in the graph (at most ``timeout``)."""
+        """Wait until everything served so far is in the graph (at most ``timeout``)."""
+        if self._starting:
+            await asyncio.sleep(0)  # reads scheduled with call_soon start in this turn
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=timeout)
 
@@ -148,6 +163,17 @@ class PageTracker:
         self._reader.shutdown(wait=False, cancel_futures=True)
 
     # ---- reading, on the worker thread --------------------------------------------------
+
+    def _submit_soon(self, job: Callable[[], _Outcome]) -> None:
+        """Read on the next turn of the loop: by then the response being built
+        is handed to the transport, so the reading does not compete with it."""
+        self._starting += 1
+
+        def start() -> None:
+            self._starting -= 1
+            self._submit(job)
+
+        asyncio.get_running_loop().call_soon(start)
 
     def _submit(self, job: Callable[[], _Outcome]) -> None:
         try:

@@ -147,7 +147,7 @@ def test_a_file_requested_without_a_referer_naming_a_page_cannot_be_placed(tmp_p
     browse(root, steps)
 
 
-def test_a_page_edited_on_disk_is_read_again_without_being_served(tmp_path: Path) -> None:
+def test_an_edited_page_is_read_again_when_its_tab_fetches_the_new_version(tmp_path: Path) -> None:
     root = write(tmp_path, {
         "index.html": '<link rel="stylesheet" href="old.css">',
         "old.css": "p {}",
@@ -160,6 +160,7 @@ def test_a_page_edited_on_disk_is_read_again_without_being_served(tmp_path: Path
         assert tab.tracker.pages_using("/new.css") == frozenset()
         (root / "index.html").write_text('<link rel="stylesheet" href="new.css">')
         tab.tracker.files_changed({"/index.html": "modified"})
+        await tab.load("/", referer="/")  # the tab fetches the page to morph it
         await tab.tracker.settled()
         assert tab.tracker.pages_using("/new.css") == {"/"}
         assert tab.tracker.pages_using("/old.css") == frozenset()
@@ -167,7 +168,7 @@ def test_a_page_edited_on_disk_is_read_again_without_being_served(tmp_path: Path
     browse(root, steps)
 
 
-def test_a_stylesheet_edited_on_disk_is_read_again(tmp_path: Path) -> None:
+def test_an_edited_stylesheet_is_read_again_when_it_is_served_again(tmp_path: Path) -> None:
     root = write(tmp_path, {"index.html": '<link rel="stylesheet" href="a.css">', "a.css": "p {}", "b.css": "p {}"})
 
     async def steps(tab: Browsing) -> None:
@@ -176,6 +177,7 @@ def test_a_stylesheet_edited_on_disk_is_read_again(tmp_path: Path) -> None:
         await tab.tracker.settled()
         (root / "a.css").write_text('@import "b.css";')
         tab.tracker.files_changed({"/a.css": "modified"})
+        await tab.load("/a.css?hr=2", referer="/")  # the tab swaps in the new version
         await tab.tracker.settled()
         assert tab.tracker.pages_using("/b.css") == {"/"}
 
@@ -206,6 +208,18 @@ def test_page_names_with_spaces_and_escapes_match_the_files_that_change(tmp_path
         await tab.tracker.settled()
         assert tab.tracker.pages_using("/a b.png") == {"/my page.html"}
         assert tab.tracker.pages_using("/100%.html") == {"/100%.html"}
+
+    browse(root, steps)
+
+
+def test_a_fetch_of_html_that_is_no_known_page_is_not_read_as_a_page(tmp_path: Path) -> None:
+    root = write(tmp_path, {"index.html": "<h1>Home</h1>", "partial.html": "<li>item</li>"})
+
+    async def steps(tab: Browsing) -> None:
+        await tab.open_page("/")
+        await tab.load("/partial.html", referer="/")  # say an htmx partial
+        await tab.tracker.settled()
+        assert tab.tracker.pages_using("/partial.html") == {"/"}
 
     browse(root, steps)
 
