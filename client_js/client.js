@@ -2,15 +2,15 @@
 //
 // It connects to the dev server's WebSocket, tells it which page this tab
 // shows, and applies each update in the smallest correct way: stylesheets and
-// images in place, anything else the page uses by a reload that keeps the
-// scroll position. Protocol: docs/protocol.md.
+// images in place, an edited page morphed in place, anything else the page
+// uses by a reload that keeps the scroll position. Protocol: docs/protocol.md.
 
 import { updateStylesheet, updateImage, pageUses } from "./swap.js";
 import { showOverlay, clearOverlay } from "./overlay.js";
+import { rememberPage, morphPage, saveScroll, restoreScroll } from "./page.js";
 
 const PROTOCOL = 1;
 const TAG = "[hotreload]";
-const SCROLL_KEY = "hotreload:scroll";
 const RETRY_MAX_MS = 5000;
 const PING_EVERY_MS = 20000;
 
@@ -27,8 +27,10 @@ let pingTimer = 0;
 let lastHeard = 0;
 const outbox = [];
 
-// A small window into the client for debugging (and for tests to wait on).
-const state = { ready: false, instance, get seq() { return seq; } };
+// A small window into the client for debugging (and for tests to wait on):
+// `received` lists the last messages, `applied` what became of page updates.
+const RECEIVED_KEPT = 100;
+const state = { ready: false, instance, received: [], applied: [], get seq() { return seq; } };
 window.__hotreload = state;
 
 // Resource timing tells which files this tab really loaded (modules, fonts,
@@ -36,6 +38,7 @@ window.__hotreload = state;
 performance.setResourceTimingBufferSize?.(100000);
 
 restoreScroll();
+const remembered = rememberPage();
 
 export function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
@@ -50,35 +53,8 @@ export function reload(reason) {
   if (reloading) return;
   reloading = true;
   console.info(`${TAG} reloading: ${reason}`);
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "{}");
-    saved[location.href] = { x: scrollX, y: scrollY, at: Date.now() };
-    sessionStorage.setItem(SCROLL_KEY, JSON.stringify(saved));
-  } catch {
-    // storage may be unavailable (privacy mode); the browser's own restoration still applies
-  }
+  saveScroll();
   location.reload();
-}
-
-function restoreScroll() {
-  let saved;
-  try {
-    saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "{}");
-  } catch {
-    return;
-  }
-  const entry = saved[location.href];
-  if (!entry) return;
-  delete saved[location.href];
-  try {
-    sessionStorage.setItem(SCROLL_KEY, JSON.stringify(saved));
-  } catch {}
-  const apply = () => window.scrollTo(entry.x, entry.y);
-  if (document.readyState === "complete") apply();
-  else {
-    document.addEventListener("DOMContentLoaded", apply, { once: true });
-    window.addEventListener("load", apply, { once: true });
-  }
 }
 
 function reportPage() {
@@ -87,6 +63,7 @@ function reportPage() {
 
 async function applyUpdate(message) {
   const reloadReasons = [];
+  const pageChanges = [];
   const work = [];
   for (const update of message.updates) {
     const url = urlOf(update.path);
@@ -96,17 +73,36 @@ async function applyUpdate(message) {
     } else if (update.kind === "image") {
       work.push(updateImage(url, version).then((n) => n && console.debug(`${TAG} image ${update.path} (${n} reference${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "page") {
-      reloadReasons.push(update.reason || `${update.path} changed`);
+      pageChanges.push(update);
     } else if (pageUses(url)) {
       reloadReasons.push(update.reason || `${update.path} changed`);
     }
   }
   if (reloadReasons.length) return reload(reloadReasons.join("; "));
+  if (pageChanges.length) work.push(updatePage(pageChanges));
   await Promise.all(work);
+}
+
+async function updatePage(changes) {
+  const what = changes.map((update) => update.reason || `${update.path} changed`).join("; ");
+  const started = performance.now();
+  const result = await morphPage();
+  const ms = Math.round(performance.now() - started);
+  if (!result.ok) {
+    state.applied.push({ seq, how: "reload", reason: result.reason });
+    send({ type: "log", level: "info", message: `reloading instead of updating in place: ${result.reason}` });
+    return reload(`${what}; not updated in place: ${result.reason}`);
+  }
+  state.applied.push({ seq, how: "morph", changed: result.changed, ms });
+  console.debug(`${TAG} ${what}: updated in place (${result.changed} change${result.changed === 1 ? "" : "s"})`);
 }
 
 function handle(message) {
   if (reloading) return;
+  state.received.push({
+    type: message.type, seq: message.seq, paths: (message.updates || []).map((u) => u.path), at: Date.now(),
+  });
+  if (state.received.length > RECEIVED_KEPT) state.received.shift();
   if (typeof message.seq === "number" && message.type !== "hello") seq = Math.max(seq, message.seq);
   switch (message.type) {
     case "hello":
@@ -116,7 +112,8 @@ function handle(message) {
       }
       if (instance && message.instance !== instance) return reload("the server restarted");
       reportPage();
-      state.ready = true;
+      // Ready once the page's served HTML is remembered, so an edit from now on morphs from it.
+      remembered.finally(() => { state.ready = true; });
       return;
     case "update":
       applyUpdate(message).catch((err) => console.error(`${TAG} update failed`, err));
