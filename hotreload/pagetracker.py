@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -125,7 +126,7 @@ class PageTracker:
         for url_path, change in changes.items():
             key = page_key(url_path)
             if change == "deleted" and self._sources.pop(key, None) is not None:
-                self._submit_soon(lambda key=key: self._forget(key))
+                self._submit_soon(functools.partial(self._forget, key))
 
     # ---- what the planner asks ----------------------------------------------------------
 
@@ -159,7 +160,9 @@ class PageTracker:
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=timeout)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop reading: let a read under way finish (briefly), drop the rest."""
+        await self.settled(timeout=1.0)
         self._reader.shutdown(wait=False, cancel_futures=True)
 
     # ---- reading, on the worker thread --------------------------------------------------

@@ -142,7 +142,7 @@ class DevServer:
             await self.watcher.stop()
             self.watcher = None
         await self.channel.close()
-        self.pages.close()
+        await self.pages.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from conftest import run_async
 from hotreload.pagetracker import PageTracker
 from hotreload.static import StaticFiles
 
@@ -59,10 +60,10 @@ def browse(root: Path, steps: Callable[[Browsing], Awaitable[None]]) -> None:
             async with aiohttp.ClientSession() as session:
                 await steps(Browsing(root, server, session, tracker))
         finally:
-            tracker.close()
+            await tracker.close()
             await server.close()
 
-    asyncio.run(asyncio.wait_for(run(), 30))
+    run_async(asyncio.wait_for(run(), 30))
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
