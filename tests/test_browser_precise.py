@@ -54,13 +54,9 @@ def wait_style(tab, selector: str, prop: str, value: str, timeout: float = 10_00
 
 
 def received(tab) -> list[list]:
-    """The messages this tab received since it loaded, but for the greeting: [type, paths]."""
-    return tab.evaluate("window.__hotreload.received.filter(m => m.type !== 'hello').map(m => [m.type, m.paths])")
-
-
-def wait_received(tab, path: str, timeout: float = 10_000) -> None:
-    tab.wait_for_function(
-        "(path) => window.__hotreload.received.some(m => m.paths.includes(path))", arg=path, timeout=timeout
+    """The updates and reloads this tab received since it loaded: [type, paths]."""
+    return tab.evaluate(
+        "window.__hotreload.received.filter(m => !['hello', 'pong'].includes(m.type)).map(m => [m.type, m.paths])"
     )
 
 
