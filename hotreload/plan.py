@@ -125,7 +125,7 @@ def plan_updates(
                 hot.append((FileUpdate("page", path, timestamp, reason=reason), frozenset({key})))
                 plan.log.append(LogLine("page", path, "morph", reason))
             else:
-                reason = f"{name} {'was deleted' if change == 'deleted' else 'was created' if change == 'added' else 'changed'}"
+                reason = f"{name} {_PAGE_CHANGES[change]}"
                 reloads.setdefault(key, []).append(reason)
                 plan.log.append(LogLine("page", path, "reload", reason))
             # Frames and scripts that load this page into others.
@@ -167,6 +167,9 @@ def plan_updates(
             plan.outgoing.append(Outgoing(Reload(seq, "; ".join(dict.fromkeys(reasons))), frozenset({key})))
     plan.outgoing.extend(_address_hot_updates(seq, hot, reloads, tab_pages))
     return plan
+
+
+_PAGE_CHANGES = {"added": "was created", "deleted": "was deleted", "modified": "changed"}
 
 
 def _pages_using(users: frozenset[str]) -> str:
