@@ -7,7 +7,9 @@ write call) to the first frame in which the edited text is on screen:
 
 - long page: 5,000 paragraphs; the tab is scrolled to paragraph 2,500 and its
   text is edited (a reload must parse down to it and restore the scroll);
-- short page: the example site's home page; its heading is edited.
+- short page: the example site's home page; its heading is edited. For
+  scale, a stylesheet edit on the same page (swapped in place, no fetch of the
+  page) is timed in the same run.
 
 "In view" is when the edited text is in the DOM and in the viewport (what
 benchmarks/latency.py measures too); "next frame" is the start of the first
@@ -54,7 +56,9 @@ window.__benchWatch = () => {
   const until = performance.now() + 20000;
   const shown = () => {
     const el = document.querySelector(want.selector);
-    if (!el || el.textContent !== want.text) return false;
+    if (!el) return false;
+    if (want.colour !== undefined) return getComputedStyle(el).color === want.colour;
+    if (el.textContent !== want.text) return false;
     const box = el.getBoundingClientRect();
     return box.bottom > 0 && box.top < innerHeight;
   };
@@ -116,14 +120,17 @@ def write_in_place(path: Path, text: str) -> None:
         fh.truncate()
 
 
-def measure(tab, selector: str, text: str, path: Path, content: str) -> tuple[float, float]:
-    """Edit ``path`` and return (ms until the text is in view, ms until the next frame)."""
+def measure(
+    tab, selector: str, text: str, path: Path, content: str, *, colour: str | None = None
+) -> tuple[float, float]:
+    """Edit ``path`` and return (ms until the text, or colour, is in view; ms until the next frame)."""
     # A tab in the background gets no animation frames: measure the one in front.
     tab.bring_to_front()
     tab.evaluate(
-        "([selector, text]) => { sessionStorage.setItem('bench:want', JSON.stringify({selector, text}));"
+        "([selector, text, colour]) => {"
+        " sessionStorage.setItem('bench:want', JSON.stringify({selector, text, colour: colour ?? undefined}));"
         " window.__benchWatch(); }",
-        [selector, text],
+        [selector, text, colour],
     )
     start = time.time() * 1000
     write_in_place(path, content)
@@ -137,7 +144,7 @@ def measure(tab, selector: str, text: str, path: Path, content: str) -> tuple[fl
 def summary(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
-    return f"  {name:<16} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   (n={len(ordered)})"
+    return f"  {name:<20} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   (n={len(ordered)})"
 
 
 def main() -> None:
@@ -155,7 +162,7 @@ def main() -> None:
     servers = {"morph": start_server(roots["morph"]), "reload": start_server(roots["reload"], "--reload-html")}
     # case -> mode -> [(in view, next frame)]
     results: dict[str, dict[str, list[tuple[float, float]]]] = {
-        "long": {"morph": [], "reload": []}, "short": {"morph": [], "reload": []},
+        "long": {"morph": [], "reload": []}, "short": {"morph": [], "reload": [], "css swap": []},
     }
     try:
         with sync_playwright() as p:
@@ -182,12 +189,18 @@ def main() -> None:
             for mode, tab in tabs.items():
                 tab.goto(servers[mode][1])
                 tab.wait_for_function("() => window.__hotreload && window.__hotreload.ready")
+            sheet = roots["morph"] / "css" / "site.css"
+            styles = sheet.read_text()
             for i in range(1, edits + 1):
                 for mode, tab in tabs.items():
                     results["short"][mode].append(measure(
                         tab, "h1", f"Hello, edit {i}", roots[mode] / "index.html",
                         home.replace("Hello from hotreload", f"Hello, edit {i}"),
                     ))
+                results["short"]["css swap"].append(measure(
+                    tabs["morph"], "h1", "", sheet, styles + f"\nh1 {{ color: rgb({i}, 0, 0); }}\n",
+                    colour=f"rgb({i}, 0, 0)",
+                ))
             context.close()
     finally:
         for proc, _ in servers.values():
@@ -201,7 +214,7 @@ def main() -> None:
                         ("short", "short page (examples/site/index.html, heading)")):
         print(title)
         medians = {}
-        for mode in ("morph", "reload"):
+        for mode in results[case]:
             seen = [s for s, _ in results[case][mode]]
             painted = [f for _, f in results[case][mode]]
             print(summary(f"{mode} in view", seen))
