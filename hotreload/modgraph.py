@@ -42,7 +42,11 @@ class Propagation:
     must reload. ``pruned`` lists modules no longer imported by anything (their
     ``prune`` callbacks should run). ``stale`` holds every module whose running
     instance is now out of date; they must be served under fresh URLs so that
-    re-importing a boundary does not pick up cached copies.
+    re-importing a boundary does not pick up cached copies. ``page_reasons``
+    gives each reloading page the first chain that reached it. ``circular``
+    holds the boundaries whose update runs through an import cycle: re-running
+    one of them may throw only because of the cycle's evaluation order, so the
+    browser reloads instead of reporting that error (as Vite does).
     """
 
     boundaries: list[tuple[str, str]] = field(default_factory=list)
@@ -51,6 +55,8 @@ class Propagation:
     pruned: list[str] = field(default_factory=list)
     stale: set[str] = field(default_factory=set)
     reload_all_pages: bool = False
+    page_reasons: dict[str, str] = field(default_factory=dict)
+    circular: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def needs_reload(self) -> bool:
@@ -200,6 +206,41 @@ class ModuleGraph:
         module = self._modules.get(_module_path(url))
         return set(module.imports) if module else set()
 
+    def knows(self, url: str) -> bool:
+        """Whether ``url`` was served as a module, imported by one, or loaded as a classic script.
+
+        >>> graph = ModuleGraph()
+        >>> graph.set_page_modules("/index.html", ["/main.js"], ["/legacy.js"])
+        >>> graph.knows("/main.js"), graph.knows("/legacy.js"), graph.knows("/other.js")
+        (True, True, False)
+        """
+        url = _module_path(url)
+        return url in self._modules or url in self._classic_pages
+
+    def is_classic(self, url: str) -> bool:
+        """Whether some page loads ``url`` with a classic (non-module) ``<script src>``."""
+        return _module_path(url) in self._classic_pages
+
+    def is_pruned(self, url: str) -> bool:
+        """Whether nothing imports ``url`` any more (no tab runs it)."""
+        return _module_path(url) in self._pruned
+
+    def pages_loading(self, url: str) -> set[str]:
+        """The pages that run ``url``: through their entry modules, or as a classic script.
+
+        >>> from hotreload.jsparse import analyse
+        >>> graph = ModuleGraph()
+        >>> graph.set_page_modules("/index.html", ["/main.js"])
+        >>> graph.update_module("/main.js", analyse(b'import "./a.js"'), ["/a.js"])
+        >>> graph.pages_loading("/a.js")
+        {'/index.html'}
+        """
+        url = _module_path(url)
+        pages = set(self._classic_pages.get(url, ()))
+        if url in self._modules and url not in self._pruned:
+            pages |= self._pages_holding(url)
+        return pages
+
     def pages(self) -> set[str]:
         """Every page whose modules or classic scripts are recorded."""
         return {page for page, entries in self._page_entries.items() if entries} | {
@@ -228,7 +269,34 @@ class ModuleGraph:
         for page in sorted(self._classic_pages.get(changed, ())):
             self._reload(result, {page}, f"{changed} → page {page} (classic script)")
         if changed in self._modules and changed not in self._pruned:
-            self._walk(changed, [changed], result)
+            self._walk([(changed, [changed])], result)
+        return result
+
+    def propagate_invalidation(self, url: str) -> Propagation:
+        """Propagate from the importers of ``url``, which refused an update it was handed.
+
+        ``import.meta.hot.invalidate()`` means "this module cannot take the
+        update itself": the change continues from its importers as if they had
+        changed, and a page that loads it directly reloads. ``url`` itself is
+        not stale: its new version already runs.
+
+        >>> from hotreload.jsparse import analyse
+        >>> graph = ModuleGraph()
+        >>> graph.set_page_modules("/index.html", ["/main.js"])
+        >>> graph.update_module("/main.js", analyse(b'import "./w.js"; import.meta.hot.accept()'), ["/w.js"])
+        >>> graph.update_module("/w.js", analyse(b"import.meta.hot.accept()"), [])
+        >>> graph.propagate_invalidation("/w.js").boundaries
+        [('/main.js', '/main.js')]
+        """
+        url = _module_path(url)
+        result = Propagation(pruned=self.take_pruned())
+        module = self._modules.get(url)
+        if module is None or url in self._pruned:
+            return result
+        for page in sorted(self._entry_pages.get(url, ())):
+            self._reload(result, {page}, f"{url} invalidated → page {page}")
+        importers = sorted(module.importers - self._pruned)
+        self._walk([(importer, [url, importer]) for importer in reversed(importers)], result)
         return result
 
     # ------------------------------------------------------------------ internals
@@ -251,10 +319,10 @@ class ModuleGraph:
             backward.setdefault(new, set()).add(page)
         forward[page] = set(targets)
 
-    def _walk(self, url: str, chain: list[str], result: Propagation) -> None:
+    def _walk(self, starts: list[tuple[str, list[str]]], result: Propagation) -> None:
         # An explicit stack keeps deep import chains clear of the recursion limit.
         traversed: set[str] = set()
-        stack: list[tuple[str, list[str]]] = [(url, chain)]
+        stack: list[tuple[str, list[str]]] = list(starts)
         while stack:
             url, chain = stack.pop()
             if url in traversed:
@@ -269,6 +337,8 @@ class ModuleGraph:
                 continue
             if module.accepts_self:
                 result.boundaries.append((url, url))
+                if self._within_cycle(url, chain):
+                    result.circular.add((url, url))
                 continue
             pages = self._entry_pages.get(url, set())
             for page in sorted(pages):
@@ -280,6 +350,8 @@ class ModuleGraph:
             for importer in reversed(live_importers):
                 if url in self._modules[importer].accepted:
                     result.boundaries.append((importer, url))
+                    if self._within_cycle(importer, chain):
+                        result.circular.add((importer, url))
                 elif importer not in chain:
                     stack.append((importer, [*chain, importer]))
         result.boundaries.sort()
@@ -289,8 +361,32 @@ class ModuleGraph:
             result.reload_all_pages = True
             pages = pages | self.pages()
         result.full_reload_pages |= pages
+        for page in pages:
+            result.page_reasons.setdefault(page, reason)
         if result.reason is None:
             result.reason = reason
+
+    def _within_cycle(self, boundary: str, chain: list[str]) -> bool:
+        """Whether ``boundary`` or a module above it imports back into ``chain``.
+
+        ``chain`` runs from the changed module up to the module the boundary
+        re-imports; a path of importers from the boundary that comes back to
+        it means the re-run happens inside an import cycle.
+        """
+        on_chain = set(chain)
+        seen = {boundary}
+        stack = [boundary]
+        while stack:
+            current = stack.pop()
+            for importer in self._modules[current].importers - self._pruned:
+                if importer == current:
+                    continue  # a module importing itself is not a cycle through the chain
+                if importer in on_chain:
+                    return True
+                if importer not in seen:
+                    seen.add(importer)
+                    stack.append(importer)
+        return False
 
     def _pages_holding(self, url: str) -> set[str]:
         """Pages whose entry modules import ``url``, directly or through other modules."""
