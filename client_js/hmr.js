@@ -8,7 +8,7 @@
  *
  * Each module that uses `import.meta.hot` starts with a one-line preamble:
  *
- *   import { createHotContext as __hotreload_createHotContext } from "/@hotreload/hmr.js";
+ *   import { createHotContext as __hotreload_createHotContext } from "/__hotreload/hmr.js";
  *   import.meta.hot = __hotreload_createHotContext(import.meta.url);
  */
 
@@ -23,7 +23,7 @@ const host = {
     warn: (...args) => console.warn(...args),
     error: (...args) => console.error(...args),
   },
-  showError: (err) => console.error(err),
+  showError: (err, _where) => console.error(err),
 };
 
 /** Module paths whose code created a hot context in this tab. */
@@ -110,7 +110,7 @@ function describeError(err) {
 
 async function reportError(err, path, what) {
   host.log.error(`[hotreload] ${what} ${path}`, err);
-  host.showError(err);
+  host.showError(err, { path, what });
   await emit(`${EVENT_PREFIX}error`, { path, err: describeError(err) });
 }
 
@@ -258,7 +258,7 @@ function reloadReason({ boundary, accepted }) {
  * Replace the accepted module and return what runs its callbacks afterwards,
  * so that several updates can load in parallel yet apply in order.
  */
-async function loadUpdate({ boundary, accepted, rawAcceptedPath, timestamp }) {
+async function loadUpdate({ boundary, accepted, rawAcceptedPath, timestamp, withinCycle }) {
   // Chosen before the import: the running instance's callbacks receive the new module.
   const callbacks = (acceptCallbacks.get(boundary) || []).filter(({ deps }) => deps.includes(accepted));
   const data = dataByModule.get(accepted);
@@ -280,6 +280,13 @@ async function loadUpdate({ boundary, accepted, rawAcceptedPath, timestamp }) {
       forgetInstance(accepted);
     }
   } catch (err) {
+    if (withinCycle) {
+      // Inside an import cycle the new versions run in a different order than
+      // on page load, which alone can make them throw: start over instead.
+      host.log.warn(`[hotreload] ${accepted} failed to re-run inside an import cycle`, err);
+      await fullReload(`${accepted} is in an import cycle and threw when re-run (${err && err.message ? err.message : err})`);
+      return async () => {};
+    }
     await reportError(err, accepted, "failed to reload");
   }
 
@@ -307,6 +314,7 @@ async function applyNow(payload) {
         accepted: modulePath(rawAcceptedPath),
         rawAcceptedPath,
         timestamp: update.timestamp,
+        withinCycle: update.isWithinCircularImport === true,
       };
     });
   for (const update of updates) {
@@ -324,9 +332,10 @@ async function applyNow(payload) {
 }
 
 /**
- * Apply `{ updates: [{ type: "js-update", path, acceptedPath, timestamp }] }`:
+ * Apply `{ updates: [{ type: "js-update", path, acceptedPath, timestamp, isWithinCircularImport }] }`:
  * `path` is the boundary module, `acceptedPath` the module it re-imports
  * (itself when self-accepting). Updates for modules this tab never ran are ignored.
+ * When `isWithinCircularImport` is set and the re-import throws, the page reloads.
  * Resolves once every accept callback has run.
  */
 export function applyUpdate(payload) {

@@ -29,13 +29,17 @@ import tree_sitter
 import tree_sitter_javascript
 
 __all__ = [
+    "Edit",
     "ImportMap",
     "ImportRef",
     "ModuleInfo",
     "analyse",
     "hot_preamble",
+    "parse",
     "parse_importmap",
     "rewrite",
+    "rewrite_with_edits",
+    "source_offset",
 ]
 
 ImportKind = Literal["static", "export", "dynamic", "accept"]
@@ -94,11 +98,23 @@ def _parser() -> tree_sitter.Parser:
     return parser
 
 
-def analyse(source: bytes) -> ModuleInfo:
+def parse(source: bytes) -> tree_sitter.Tree:
+    """The tree-sitter parse tree of a JavaScript source (not cached).
+
+    >>> parse(b"let a = ;").root_node.has_error
+    True
+    """
+    return _parser().parse(source)
+
+
+def analyse(source: bytes, name: str | None = None) -> ModuleInfo:
     """Find the imports and the ``import.meta.hot`` usage of an ES module.
 
     Results are cached by content hash in a bounded LRU, so analysing the same
-    module for every tab that requests it costs one parse.
+    module for every tab that requests it costs one parse. ``name`` (the
+    module's URL path) lets the parse tree of the previous version of a large
+    module be reused: an edit then costs an incremental re-parse of the
+    changed region instead of a parse of the whole file.
 
     >>> info = analyse(b'export * from "./a.js"; import.meta.hot?.accept("./a.js", f)')
     >>> info.imports[0].kind, info.accepted_deps, info.accepts_self
@@ -110,7 +126,7 @@ def analyse(source: bytes) -> ModuleInfo:
         if cached is not None:
             _cache.move_to_end(key)
             return cached
-    info = _analyse_uncached(source)
+    info = _analyse_uncached(source, name)
     with _cache_lock:
         _cache[key] = info
         _cache.move_to_end(key)
@@ -119,8 +135,78 @@ def analyse(source: bytes) -> ModuleInfo:
     return info
 
 
-def _analyse_uncached(source: bytes) -> ModuleInfo:
-    tree = _parser().parse(source)
+# Trees of the last version of large modules, by name, for incremental parsing.
+# Small modules parse in well under a millisecond: keeping their trees buys nothing.
+_TREE_MIN_SIZE = 16 * 1024
+_TREE_CACHE_SIZE = 32
+_trees: OrderedDict[str, tuple[bytes, tree_sitter.Tree]] = OrderedDict()
+
+
+def _parse(source: bytes, name: str | None) -> tree_sitter.Tree:
+    """Parse ``source``, re-using the tree of the previous version of ``name`` when there is one."""
+    previous = None
+    if name is not None:
+        with _cache_lock:
+            previous = _trees.pop(name, None)
+    if previous is None:
+        tree = _parser().parse(source)
+    else:
+        old_source, old_tree = previous
+        _mark_edit(old_tree, old_source, source)
+        tree = _parser().parse(source, old_tree)
+    if name is not None and len(source) >= _TREE_MIN_SIZE:
+        with _cache_lock:
+            _trees[name] = (source, tree)
+            while len(_trees) > _TREE_CACHE_SIZE:
+                _trees.popitem(last=False)
+    return tree
+
+
+def _mark_edit(tree: tree_sitter.Tree, old: bytes, new: bytes) -> None:
+    """Tell ``tree`` (parsed from ``old``) which one region became what in ``new``."""
+    start = _common_prefix(old, new)
+    end_shared = _common_suffix(old, new, min(len(old), len(new)) - start)
+    old_end, new_end = len(old) - end_shared, len(new) - end_shared
+    tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(new, new_end),
+    )
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    # Binary search that only ever compares the undecided window, in C.
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a.startswith(b[low:middle], low):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a.startswith(b[len(b) - middle : len(b) - low], len(a) - middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _point(source: bytes, offset: int) -> tuple[int, int]:
+    row = source.count(b"\n", 0, offset)
+    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
+    tree = _parse(source, name)
     root = tree.root_node
     imports: list[ImportRef] = []
     accept_refs: list[ImportRef] = []
@@ -259,6 +345,9 @@ def _ref_of_literal(source: bytes, literal: tree_sitter.Node, kind: ImportKind) 
 
 def _literal_value(source: bytes, literal: tree_sitter.Node) -> str:
     """The value of a string or plain template literal, escapes decoded."""
+    raw = source[literal.start_byte + 1 : literal.end_byte - 1]
+    if b"\\" not in raw:
+        return raw.decode("utf-8", "replace")  # the common case: nothing to decode
     parts: list[str] = []
     position = literal.start_byte + 1
     for child in literal.children:
@@ -293,6 +382,17 @@ def _decode_escape(escape: str) -> str:
 # --------------------------------------------------------------------------- rewriting
 
 
+@dataclass(frozen=True)
+class Edit:
+    """One change :func:`rewrite_with_edits` made: ``source[source_start:source_end]``
+    became ``output[output_start:output_end]`` (byte offsets)."""
+
+    source_start: int
+    source_end: int
+    output_start: int
+    output_end: int
+
+
 def rewrite(
     source: bytes,
     info: ModuleInfo,
@@ -311,24 +411,69 @@ def rewrite(
     >>> rewrite(src, analyse(src), lambda s: "/a.js?t=1", "import.meta.hot = h;")
     b'import.meta.hot = h;import "/a.js?t=1";\\nx();'
     """
+    return rewrite_with_edits(source, info, resolve, hot_preamble)[0]
+
+
+def rewrite_with_edits(
+    source: bytes,
+    info: ModuleInfo,
+    resolve: Callable[[str], str | None],
+    hot_preamble: str | None,
+) -> tuple[bytes, list[Edit]]:
+    """:func:`rewrite`, also returning where the output differs from the source.
+
+    Lines never move, but columns after an edit on the same line do; the edits
+    map a position the browser reports (in an error's stack) back to the file.
+
+    >>> out, edits = rewrite_with_edits(b'import "./a.js";', analyse(b'import "./a.js";'), lambda s: "/a.js", None)
+    >>> out, edits
+    (b'import "/a.js";', [Edit(source_start=8, source_end=14, output_start=8, output_end=13)])
+    """
     if hot_preamble is not None and ("\n" in hot_preamble or "\r" in hot_preamble):
         raise ValueError("the HMR preamble must fit on one line so line numbers do not move")
-    pieces: list[bytes] = []
-    position = 0
-    for ref in sorted(info.imports + info.accept_refs, key=lambda r: r.start):
+    replacements: list[tuple[int, int, bytes]] = []
+    if hot_preamble:
+        at = _preamble_offset(source)
+        replacements.append((at, at, hot_preamble.encode("utf-8")))
+    for ref in info.imports + info.accept_refs:
         replacement = resolve(ref.specifier)
-        if replacement is None:
-            continue
-        quote = source[ref.start - 1 : ref.start]
-        pieces.append(source[position : ref.start])
-        pieces.append(_escape_for_literal(replacement, quote).encode("utf-8"))
-        position = ref.end
+        if replacement is not None:
+            quote = source[ref.start - 1 : ref.start]
+            replacements.append((ref.start, ref.end, _escape_for_literal(replacement, quote).encode("utf-8")))
+    # Stable sort: the preamble goes before a specifier that starts at the same place.
+    replacements.sort(key=lambda item: item[0])
+    pieces: list[bytes] = []
+    edits: list[Edit] = []
+    position = written = 0
+    for start, end, text in replacements:
+        pieces.append(source[position:start])
+        written += start - position
+        edits.append(Edit(start, end, written, written + len(text)))
+        pieces.append(text)
+        written += len(text)
+        position = end
     pieces.append(source[position:])
-    rewritten = b"".join(pieces)
-    if not hot_preamble:
-        return rewritten
-    insert_at = _preamble_offset(rewritten)
-    return rewritten[:insert_at] + hot_preamble.encode("utf-8") + rewritten[insert_at:]
+    return b"".join(pieces), edits
+
+
+def source_offset(edits: list[Edit], output_offset: int) -> int:
+    """The source byte offset of a byte offset in the rewritten output.
+
+    A position inside a replaced specifier or the preamble maps to where
+    that replacement starts in the source.
+
+    >>> source_offset([Edit(0, 0, 0, 10)], 14)
+    4
+    """
+    shift_from = 0
+    shift_to = 0
+    for edit in edits:
+        if output_offset < edit.output_start:
+            break
+        if output_offset < edit.output_end:
+            return edit.source_start
+        shift_from, shift_to = edit.output_end, edit.source_end
+    return shift_to + (output_offset - shift_from)
 
 
 def hot_preamble(runtime_url: str) -> str:
@@ -337,8 +482,8 @@ def hot_preamble(runtime_url: str) -> str:
     ``runtime_url`` is where the server serves ``client_js/hmr.js``; every
     module must import it from the same URL so they share one runtime.
 
-    >>> hot_preamble("/@hotreload/hmr.js")  # doctest: +NORMALIZE_WHITESPACE
-    'import { createHotContext as __hotreload_createHotContext } from "/@hotreload/hmr.js";
+    >>> hot_preamble("/__hotreload/hmr.js")  # doctest: +NORMALIZE_WHITESPACE
+    'import { createHotContext as __hotreload_createHotContext } from "/__hotreload/hmr.js";
      import.meta.hot = __hotreload_createHotContext(import.meta.url);'
     """
     return (

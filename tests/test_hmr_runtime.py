@@ -21,7 +21,7 @@ from playwright.sync_api import Page
 
 from hotreload.jsparse import analyse, hot_preamble, rewrite
 
-RUNTIME_URL = "/@hotreload/hmr.js"
+RUNTIME_URL = "/__hotreload/hmr.js"
 RUNTIME_SOURCE = Path(__file__).resolve().parent.parent / "client_js" / "hmr.js"
 
 # The page records what the runtime asks of its transport, and the lifecycle

@@ -199,7 +199,7 @@ def test_things_that_are_not_import_meta_hot(source: bytes) -> None:
 
 # --------------------------------------------------------------------------- rewriting
 
-PREAMBLE = hot_preamble("/@hotreload/hmr.js")
+PREAMBLE = hot_preamble("/__hotreload/hmr.js")
 
 
 def test_rewrite_replaces_each_specifier_and_keeps_everything_else() -> None:
