@@ -2,17 +2,20 @@
 //
 // It connects to the dev server's WebSocket, tells it which page this tab
 // shows, and applies each update in the smallest correct way: stylesheets and
-// images in place, an edited page morphed in place, anything else the page
-// uses by a reload that keeps the scroll position. Protocol: docs/protocol.md.
+// images in place, ES modules through their import.meta.hot boundaries
+// (hmr.js), an edited page morphed in place, anything else the page uses by a
+// reload that keeps the scroll position. Protocol: docs/protocol.md.
 
 import { updateStylesheet, updateImage, pageUses } from "./swap.js";
 import { showOverlay, clearOverlay } from "./overlay.js";
 import { rememberPage, morphPage, saveScroll, restoreScroll } from "./page.js";
+import * as hmr from "./hmr.js";
 
 const PROTOCOL = 1;
 const TAG = "[hotreload]";
 const RETRY_MAX_MS = 5000;
 const PING_EVERY_MS = 20000;
+const EVENT = "hotreload:";
 
 const own = new URL(import.meta.url);
 const token = own.searchParams.get("token") || "";
@@ -26,6 +29,9 @@ let everConnected = false;
 let pingTimer = 0;
 let lastHeard = 0;
 const outbox = [];
+// Bumped whenever a module update starts, so the error of an older one is not shown over it.
+let moduleUpdates = 0;
+let updateErrorShown = false;
 
 // A small window into the client for debugging (and for tests to wait on):
 // `received` lists the last messages, `applied` what became of page updates.
@@ -49,6 +55,17 @@ function urlOf(path) {
   return new URL(path.split("/").map(encodeURIComponent).join("/"), location.origin).href;
 }
 
+/** A reload the server asked for: modules may listen for it first (hotreload:beforeFullReload). */
+async function reloadFor(reason) {
+  if (reloading) return;
+  await settleWithin(hmr.emit(`${EVENT}beforeFullReload`, { reason }), 1000);
+  reload(reason);
+}
+
+function settleWithin(promise, ms) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))]);
+}
+
 export function reload(reason) {
   if (reloading) return;
   reloading = true;
@@ -65,6 +82,7 @@ async function applyUpdate(message) {
   const reloadReasons = [];
   const pageChanges = [];
   const work = [];
+  const modules = [];
   for (const update of message.updates) {
     const url = urlOf(update.path);
     const version = String(update.timestamp);
@@ -72,13 +90,26 @@ async function applyUpdate(message) {
       work.push(updateStylesheet(url, version).then((n) => n && console.debug(`${TAG} css ${update.path} (${n} sheet${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "image") {
       work.push(updateImage(url, version).then((n) => n && console.debug(`${TAG} image ${update.path} (${n} reference${n > 1 ? "s" : ""})`)));
+    } else if (update.kind === "js") {
+      modules.push({
+        type: "js-update",
+        path: update.path,
+        acceptedPath: update.accepted_path || update.path,
+        timestamp: update.timestamp,
+        isWithinCircularImport: update.within_cycle === true,
+      });
     } else if (update.kind === "page") {
       pageChanges.push(update);
     } else if (pageUses(url)) {
       reloadReasons.push(update.reason || `${update.path} changed`);
     }
   }
-  if (reloadReasons.length) return reload(reloadReasons.join("; "));
+  if (reloadReasons.length) return reloadFor(reloadReasons.join("; "));
+  // A boundary this tab fetched but never ran failed to load with the page (a
+  // missing import, a syntax error): the fix reaches it only by a reload.
+  const broken = modules.find((update) => !hmr.hasRun(update.path) && pageUses(urlOf(update.path)));
+  if (broken) return reloadFor(`${broken.path} had failed to load in this page; ${broken.acceptedPath} changed`);
+  if (modules.length) work.push(applyModules(modules));
   if (pageChanges.length) work.push(updatePage(pageChanges));
   await Promise.all(work);
 }
@@ -91,10 +122,90 @@ async function updatePage(changes) {
   if (!result.ok) {
     state.applied.push({ seq, how: "reload", reason: result.reason });
     send({ type: "log", level: "info", message: `reloading instead of updating in place: ${result.reason}` });
-    return reload(`${what}; not updated in place: ${result.reason}`);
+    return reloadFor(`${what}; not updated in place: ${result.reason}`);
   }
   state.applied.push({ seq, how: "morph", changed: result.changed, ms });
   console.debug(`${TAG} ${what}: updated in place (${result.changed} change${result.changed === 1 ? "" : "s"})`);
+}
+
+function applyModules(updates) {
+  moduleUpdates += 1;
+  if (updateErrorShown) {
+    // The previous update failed; this one is the fix, or shows its own error.
+    updateErrorShown = false;
+    clearOverlay();
+  }
+  return hmr.applyUpdate({ type: "update", updates });
+}
+
+/**
+ * An update failed in this tab: show where (the server maps the position to
+ * the file and draws a code frame), and print it in the terminal.
+ */
+async function showUpdateError(err, { path } = {}) {
+  const generation = moduleUpdates;
+  const name = (err && err.name) || "Error";
+  const text = err && err.message !== undefined ? err.message : String(err);
+  const stack = (err && err.stack) || "";
+  const frame = siteFrame(err);
+  const where = frame || { path };
+  let located = {};
+  if (where.path) {
+    const query = new URLSearchParams({ token, path: where.path });
+    if (frame) {
+      query.set("line", String(frame.line));
+      query.set("column", String(frame.column));
+    }
+    try {
+      const response = await fetch(`/__hotreload/locate?${query}`, { cache: "no-store" });
+      if (response.ok) located = await response.json();
+    } catch {
+      // the server is gone: show what the browser said
+    }
+  }
+  if (generation !== moduleUpdates || reloading) return; // a newer update is on its way
+  const file = located.file || where.path;
+  const description = located.message || `${name}: ${text}`;
+  showOverlay({
+    title: `Hot update failed${path ? ` in ${path}` : ""}`,
+    message: located.message ? `${located.message}\n${name}: ${text}` : `${name}: ${text}`,
+    file,
+    line: located.line,
+    column: located.column,
+    frame: located.frame,
+    output: frame ? stack : "",
+  });
+  updateErrorShown = true;
+  const position = [file, located.line, located.column].filter((x) => x != null).join(":");
+  send({ type: "log", level: "error", message: `hot update failed: ${position}: ${description}` });
+}
+
+/** The first stack frame in a file of this site: `{ path, line, column }`, or null. */
+function siteFrame(err) {
+  let stack = (err && err.stack) || "";
+  // V8 starts the stack with "Name: message", and a message may hold a URL.
+  const head = `${err && err.name}: ${err && err.message}`;
+  if (stack.startsWith(head)) stack = stack.slice(head.length);
+  const prefix = `${location.origin}/`;
+  for (const line of stack.split("\n")) {
+    const at = line.indexOf(prefix);
+    if (at < 0) continue;
+    let end = line.indexOf(")", at);
+    if (end < 0) end = line.length;
+    const parts = line.slice(at, end).trim().split(":");
+    if (parts.length < 4) continue; // scheme, host, port and path, then line and column
+    const column = Number(parts.pop());
+    const row = Number(parts.pop());
+    let url;
+    try {
+      url = new URL(parts.join(":"));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(row) || !Number.isInteger(column) || url.pathname.startsWith("/__hotreload/")) continue;
+    return { path: decodeURIComponent(url.pathname), line: row, column };
+  }
+  return null;
 }
 
 function handle(message) {
@@ -108,9 +219,9 @@ function handle(message) {
     case "hello":
       if (message.protocol !== PROTOCOL) {
         console.error(`${TAG} this page's client speaks protocol ${PROTOCOL}, the server ${message.protocol}`);
-        return reload("the server was upgraded");
+        return reloadFor("the server was upgraded");
       }
-      if (instance && message.instance !== instance) return reload("the server restarted");
+      if (instance && message.instance !== instance) return reloadFor("the server restarted");
       reportPage();
       // Ready once the page's served HTML is remembered, so an edit from now on morphs from it.
       remembered.finally(() => { state.ready = true; });
@@ -119,13 +230,20 @@ function handle(message) {
       applyUpdate(message).catch((err) => console.error(`${TAG} update failed`, err));
       return;
     case "reload":
-      return reload(message.reason);
+      return reloadFor(message.reason);
+    case "prune":
+      hmr.prune(message.paths || []).catch((err) => console.error(`${TAG} prune failed`, err));
+      return;
     case "error":
       showOverlay(message);
       console.error(`${TAG} ${message.title}\n${message.message}`);
+      hmr.emit(`${EVENT}error`, { err: { message: message.message, stack: message.output || "" }, ...message });
       return;
     case "error-clear":
       clearOverlay();
+      return;
+    case "custom":
+      hmr.emit(message.event, message.data);
       return;
     case "pong":
       return;
@@ -152,6 +270,7 @@ function connect() {
       if (Date.now() - lastHeard > 2 * PING_EVERY_MS + 5000) return ws.close();
       send({ type: "ping" });
     }, PING_EVERY_MS);
+    hmr.emit(`${EVENT}ws:connect`, { webSocket: ws });
   });
   ws.addEventListener("message", (event) => {
     lastHeard = Date.now();
@@ -168,6 +287,7 @@ function connect() {
     socket = null;
     clearInterval(pingTimer);
     if (reloading) return;
+    hmr.emit(`${EVENT}ws:disconnect`, { webSocket: ws });
     if (attempts === 0) {
       const why = event.reason ? ` (${event.reason})` : "";
       console.info(`${TAG} lost the connection to the dev server${why}; retrying`);
@@ -198,9 +318,17 @@ async function probe() {
     info = null;
   }
   if (!info) return scheduleReconnect();
-  if (instance && info.instance !== instance) return reload("the server restarted");
+  if (instance && info.instance !== instance) return reloadFor("the server restarted");
   connect();
 }
+
+hmr.configure({
+  send: (event, data) => send({ type: "custom", event, data }),
+  reload,
+  showError: (err, where) => {
+    showUpdateError(err, where).catch((failure) => console.error(`${TAG} could not show the error`, failure));
+  },
+});
 
 // Single-page apps: report the new page after history navigation.
 for (const method of ["pushState", "replaceState"]) {

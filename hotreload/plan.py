@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Callable, Literal, Mapping
 
 from .pagegraph import page_key
 from .protocol import FileUpdate, Reload, ServerMessage, Update, UpdateKind
+
+if TYPE_CHECKING:
+    from .moduleplan import ModuleOutcome
 
 Change = Literal["added", "modified", "deleted"]
 
@@ -57,12 +60,15 @@ class SiteView:
     depend on ``path``, or None when that cannot be told; ``why_unplaced(path)``
     then says why, since such a change reloads every tab. ``is_listing(folder)``
     tells whether a folder URL is shown as a generated directory listing (it
-    has no index.html).
+    has no index.html). ``modules(path, change, timestamp)`` plans a change to
+    a script the module graph knows (see :mod:`hotreload.moduleplan`), or
+    returns None for any other file.
     """
 
     pages_using: Callable[[str], frozenset[str] | None]
     is_listing: Callable[[str], bool]
     why_unplaced: Callable[[str], str] = lambda _path: "the pages that use it are not known"
+    modules: Callable[[str, Change, int], ModuleOutcome | None] = lambda _path, _change, _timestamp: None
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,15 @@ def plan_updates(
         kind = classify(path, change)
         name = posixpath.basename(path) or path
         users = site.pages_using(path)
-        if kind == "page":
+        scripted = site.modules(path, change, timestamp) if kind == "asset" else None
+        if scripted is not None:
+            hot.extend((update, scripted.update_pages) for update in scripted.updates)
+            for page, why in scripted.reloads.items():
+                reloads.setdefault(page, []).append(why)
+            if scripted.reload_everywhere:
+                reload_all.append(scripted.reload_everywhere)
+            plan.log.append(scripted.log)
+        elif kind == "page":
             key = page_key(path)
             if change == "modified" and not reload_html:
                 reason = f"{name} changed"

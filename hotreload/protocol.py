@@ -36,6 +36,8 @@ class FileUpdate:
     timestamp: int  # milliseconds; used as the cache-busting version
     accepted_path: str | None = None  # js: the module whose new version the boundary accepts
     reason: str | None = None
+    # js: the update runs through an import cycle; if re-running it throws, reload instead.
+    within_cycle: bool | None = None
 
 
 @dataclass(frozen=True)

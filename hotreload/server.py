@@ -21,16 +21,21 @@ import socket
 import time
 from collections.abc import Awaitable
 from pathlib import Path
-
+from typing import Any, Callable
 
 from aiohttp import web
 
 from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
+from .custom import CustomClient, CustomEvents, CustomHandler
+from .moduleplan import outgoing_for
+from .modules import SiteModules
 from .pagetracker import PageTracker
 from .paths import DEFAULT_DENY
 from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_updates
-from .protocol import CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientLog, Hello, PageReport, Reload, encode
+from .protocol import (
+    CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientCustom, ClientLog, Hello, PageReport, Prune, Reload, encode,
+)
 from .security import HostPolicy, cross_site_no_cors, local_addresses, new_token, tokens_equal
 from .static import StaticFiles
 from .terminal import Terminal
@@ -70,9 +75,19 @@ class DevServer:
         self.history: collections.deque[tuple[int, dict[str, Change], dict[str, Change]]] = (
             collections.deque(maxlen=HISTORY)
         )
-        self.channel = Channel(self._hello, page_key=self._page_key, on_page=self._on_page, on_log=self._on_log)
+        self.channel = Channel(
+            self._hello, page_key=self._page_key, on_page=self._on_page, on_log=self._on_log,
+            on_custom=self._on_custom,
+        )
         # What each served page uses, so that a change reaches only the tabs it concerns.
         self.pages = PageTracker()
+        self.custom_events = CustomEvents()
+        self.modules: SiteModules | None = None
+        if config.reload:
+            self.modules = SiteModules(
+                self.root, runtime_url=CLIENT_PREFIX + "hmr.js", on_prune=self._send_prune,
+                deny=DEFAULT_DENY, follow_symlinks=config.follow_symlinks,
+            )
         self.static = StaticFiles(
             self.root,
             client_tag=self.client_tag,
@@ -80,6 +95,7 @@ class DevServer:
             follow_symlinks=config.follow_symlinks,
             on_page=self.pages.page_served if config.reload else None,
             on_file=self.pages.file_served if config.reload else None,
+            scripts=self.modules,
         )
         self.watcher: Watcher | None = None
         self.host_policy: HostPolicy | None = None
@@ -108,6 +124,8 @@ class DevServer:
             raise ServeError(f"not a folder: {root}")
         self.root = root = root.resolve()
         self.static.root = root
+        if self.modules is not None:
+            self.modules.root = root
         for extra in self.config.watch:
             if not extra.exists():
                 raise ServeError(f"--watch path not found: {extra}")
@@ -220,6 +238,7 @@ class DevServer:
         app = web.Application(middlewares=[self._guard], client_max_size=1024**2)
         app.router.add_route("GET", WS_PATH, self._websocket)
         app.router.add_route("GET", CLIENT_PREFIX + "ping", self._ping)
+        app.router.add_route("GET", CLIENT_PREFIX + "locate", self._locate)
         app.router.add_route("*", CLIENT_PREFIX + "{name}", self._client_file)
         app.router.add_route("*", "/{tail:.*}", self.static.handle)
         return app
@@ -259,6 +278,26 @@ class DevServer:
             {"instance": self.instance, "protocol": PROTOCOL_VERSION}, headers={"Cache-Control": "no-store"}
         )
 
+    async def _locate(self, request: web.Request) -> web.Response:
+        """Where a hot update that failed in a tab went wrong: file, line, column, code frame."""
+        if self.modules is None or not tokens_equal(request.query.get("token", ""), self.token):
+            return web.Response(status=403, text="403: missing or wrong token\n")
+        path = request.query.get("path", "")
+        try:
+            line = int(request.query["line"]) if "line" in request.query else None
+            column = int(request.query["column"]) if "column" in request.query else None
+        except ValueError:
+            return web.Response(status=400, text="400: line and column must be numbers\n")
+        if not path.startswith("/"):
+            return web.Response(status=400, text="400: path must be an absolute URL path\n")
+        found = self.modules.locate(path, line, column)
+        body: dict[str, Any] = {} if found is None else {
+            "file": found.file, "line": found.line, "column": found.column, "frame": found.frame,
+        }
+        if found is not None and found.message:
+            body["message"] = found.message
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
+
     async def _client_file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         path = self._client_dir / name
@@ -293,8 +332,10 @@ class DevServer:
         return "/" + rel.as_posix()
 
     def site_view(self) -> SiteView:
+        modules = self.modules.plan_change if self.modules is not None else SiteView.modules
         return SiteView(
-            pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced
+            pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced,
+            modules=modules,
         )
 
     def _is_listing(self, folder: str) -> bool:
@@ -386,6 +427,50 @@ class DevServer:
             tab_pages=frozenset({tab.page}), outside=outside, reload_html=self.config.reload_html,
         )
         self._deliver(plan.outgoing, tab)
+
+    # ---- custom events and HMR requests from tabs ------------------------------
+
+    def on_custom(self, event: str, handler: CustomHandler) -> Callable[[], None]:
+        """Call ``handler(data, client)`` whenever a tab runs ``import.meta.hot.send(event, data)``.
+
+        ``client.send(event, data)`` answers that tab, ``client.broadcast(event,
+        data)`` every tab; the page receives it with ``import.meta.hot.on(event,
+        cb)``. The handler may be a coroutine function. Returns a function that
+        removes the handler.
+
+            server.on_custom("todo:save", lambda data, client: client.send("todo:saved", {"ok": True}))
+        """
+        return self.custom_events.on(event, handler)
+
+    async def _on_custom(self, tab: Tab, message: ClientCustom) -> None:
+        if message.event == "hotreload:invalidate":
+            self._on_invalidate(tab, message.data)
+            return
+        client = CustomClient(self.channel, tab)
+        for handler in self.custom_events.handlers(message.event):
+            try:
+                result = handler(message.data, client)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:  # a plugin's bug must not drop the tab's connection
+                self.terminal.error(f"custom event {message.event!r}: handler {handler!r} failed: {exc!r}")
+
+    def _on_invalidate(self, tab: Tab, data: object) -> None:
+        if self.modules is None or not isinstance(data, dict) or not isinstance(data.get("path"), str):
+            return
+        path: str = data["path"]
+        message = data.get("message")
+        message = message if isinstance(message, str) else ""
+        outcome = self.modules.plan_invalidation(path, message[:500], int(time.time() * 1000))
+        if outcome is None:
+            return
+        self._deliver(outgoing_for(outcome, self.seq, frozenset(self.channel.pages())))
+        self._print([outcome.log], 0)
+
+    def _send_prune(self, paths: list[str]) -> None:
+        self.channel.send(encode(Prune(self.seq, paths)))
+        for path in paths:
+            self.terminal.update("js", path, "pruned", "nothing imports it any more")
 
     def _on_log(self, tab: Tab, entry: ClientLog) -> None:
         text = f"[{tab.page or 'tab'}] {entry.message}"

@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 from urllib.parse import quote
 
 from aiohttp import web
@@ -24,6 +24,7 @@ from .inject import document_encoding, inject_tag, wants_injection
 from .paths import DEFAULT_DENY, Refused, resolve_request_path
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
 # The query parameter the client adds to refreshed stylesheet and image URLs.
 VERSION_PARAM = "hr"
 # Files up to this size are read whole and sent from memory.
@@ -112,6 +113,14 @@ class ServedPage:
     encoding: str
 
 
+class ScriptHook(Protocol):
+    """Sees the pages browsers navigate to and may transform the scripts they load (ES modules for HMR)."""
+
+    def page_served(self, request: web.Request, page: ServedPage) -> None: ...
+
+    def serve_script(self, request: web.Request, path: Path, url_path: str) -> bytes | None: ...
+
+
 class StaticFiles:
     """Serves one folder.
 
@@ -120,6 +129,8 @@ class StaticFiles:
     about every HTML page sent to a browser, ``on_file`` about every other file
     (its URL path, the file and the request headers, which name the page that
     asked for it), so the server can learn what each page uses.
+    ``scripts`` sees every such page too, and may answer a ``.js``/``.mjs``
+    request with transformed bytes instead of the file.
     """
 
     def __init__(
@@ -131,6 +142,7 @@ class StaticFiles:
         follow_symlinks: bool = False,
         on_page: Callable[[ServedPage], None] | None = None,
         on_file: Callable[[str, Path, Mapping[str, str]], None] | None = None,
+        scripts: ScriptHook | None = None,
     ) -> None:
         self.root = root
         self.client_tag = client_tag
@@ -138,6 +150,7 @@ class StaticFiles:
         self.follow_symlinks = follow_symlinks
         self.on_page = on_page
         self.on_file = on_file
+        self.scripts = scripts
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
@@ -185,12 +198,24 @@ class StaticFiles:
             except FileNotFoundError:
                 return self.not_found(request, url_path)
             encoding = document_encoding(body, None)
+            served = ServedPage(url_path, path, body, encoding)
             if self.on_page is not None:
-                self.on_page(ServedPage(url_path, path, body, encoding))
+                self.on_page(served)
+            if self.scripts is not None:
+                self.scripts.page_served(request, served)
             injected = inject_tag(body, tag, encoding)
             return self.bytes_response(request, injected, headers, st.st_mtime)
         if self.on_file is not None:
             self.on_file(url_path, path, request.headers)
+        if self.scripts is not None and path.suffix.lower() in SCRIPT_SUFFIXES:
+            try:
+                script = self.scripts.serve_script(request, path, url_path)
+            except PermissionError:
+                return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
+            except FileNotFoundError:
+                return self.not_found(request, url_path)
+            if script is not None:
+                return self.bytes_response(request, script, headers, st.st_mtime)
         if VERSION_PARAM in request.query:
             # A refreshed reference (?hr=...) names one version of the file for
             # good, so the browser may reuse what it preloaded without asking again.
