@@ -14,9 +14,14 @@
 
 const EVENT_PREFIX = "hotreload:";
 
+/** Custom events sent before a transport was configured (a module may run before the client). */
+const unsent = [];
+
 /** What the transport provides; the defaults suit a page with no transport at all. */
 const host = {
-  send: (_event, _data) => {},
+  send: (event, data) => {
+    if (unsent.length < 1000) unsent.push([event, data]);
+  },
   reload: (_reason) => location.reload(),
   log: {
     info: (...args) => console.info(...args),
@@ -52,7 +57,10 @@ let updateQueue = Promise.resolve();
  *   configure({ send: (event, data) => socket.send(...), reload: () => location.reload() });
  */
 export function configure({ send, reload, log, showError } = {}) {
-  if (send) host.send = send;
+  if (send) {
+    host.send = send;
+    for (const [event, data] of unsent.splice(0)) send(event, data);
+  }
   if (reload) host.reload = reload;
   if (showError) host.showError = showError;
   if (log) host.log = { ...host.log, ...log };
@@ -212,6 +220,11 @@ export function createHotContext(ownerUrl) {
   executions.set(owner, (executions.get(owner) || 0) + 1);
   if (!dataByModule.has(owner)) dataByModule.set(owner, {});
   return new HotContext(ownerUrl);
+}
+
+/** Whether the module at `url` (a URL or URL path) created a hot context in this tab. */
+export function hasRun(url) {
+  return loadedModules.has(modulePath(url));
 }
 
 /**

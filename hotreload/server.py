@@ -465,7 +465,7 @@ class DevServer:
         if outcome is None:
             return
         self._deliver(outgoing_for(outcome, self.seq, frozenset(self.channel.pages())))
-        self._print([outcome.log], 0)
+        self.terminal.update(outcome.log.kind, outcome.log.path, outcome.log.action, outcome.log.why)
 
     def _send_prune(self, paths: list[str]) -> None:
         self.channel.send(encode(Prune(self.seq, paths)))

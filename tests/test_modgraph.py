@@ -338,3 +338,60 @@ def test_a_page_reloads_exactly_when_some_import_path_to_it_has_no_boundary(
     assert result.needs_reload == (result.reason is not None)
     for boundary, accepted in result.boundaries:
         assert (boundary == accepted and boundary in self_accepting) or accepted in accepts[boundary]
+
+
+# --------------------------------------------------------------------------- cycles, reasons, invalidation
+
+
+def test_a_boundary_reached_through_an_import_cycle_is_marked_circular() -> None:
+    graph = site(main='import "./a.js";', a='import "./b.js"; import.meta.hot.accept();', b='import "./a.js";')
+    result = graph.propagate("/b.js")
+    assert_hot(result, ("/a.js", "/a.js"))
+    assert result.circular == {("/a.js", "/a.js")}
+
+
+def test_a_boundary_outside_any_cycle_is_not_circular() -> None:
+    graph = site(main='import "./a.js";', a='import "./b.js"; import.meta.hot.accept();', b='import "./c.js";', c="")
+    result = graph.propagate("/c.js")
+    assert_hot(result, ("/a.js", "/a.js"))
+    assert result.circular == set()
+
+
+def test_each_reloading_page_gets_the_chain_that_reached_it() -> None:
+    graph = ModuleGraph()
+    graph.set_page_modules("/one.html", ["/one.js"])
+    graph.set_page_modules("/two.html", ["/two.js"])
+    record(graph, "/one.js", 'import "./shared.js";')
+    record(graph, "/two.js", 'import "./shared.js";')
+    record(graph, "/shared.js", "")
+    result = graph.propagate("/shared.js")
+    assert result.page_reasons == {
+        "/one.html": "/shared.js → /one.js → page /one.html (no accept)",
+        "/two.html": "/shared.js → /two.js → page /two.html (no accept)",
+    }
+
+
+def test_invalidation_continues_from_the_importers_and_leaves_the_module_itself_fresh() -> None:
+    graph = site(
+        main='import "./app.js";',
+        app='import "./widget.js"; import.meta.hot.accept();',
+        widget="import.meta.hot.accept();",
+    )
+    result = graph.propagate_invalidation("/widget.js")
+    assert_hot(result, ("/app.js", "/app.js"))
+    assert result.stale == {"/app.js"}
+
+
+def test_invalidating_an_entry_module_reloads_its_page() -> None:
+    graph = site(main="import.meta.hot.accept();")
+    result = graph.propagate_invalidation("/main.js")
+    assert result.full_reload_pages == {"/index.html"}
+    assert result.reason == "/main.js invalidated → page /index.html"
+
+
+def test_pages_loading_a_module_through_any_chain_or_as_a_classic_script() -> None:
+    graph = site(main='import "./a.js";', a='import "./b.js";', b="")
+    graph.set_page_modules("/legacy.html", [], ["/b.js"])
+    assert graph.pages_loading("/b.js") == {"/index.html", "/legacy.html"}
+    assert graph.knows("/b.js") and graph.is_classic("/b.js") and not graph.is_classic("/a.js")
+    assert not graph.knows("/nowhere.js") and graph.pages_loading("/nowhere.js") == set()
