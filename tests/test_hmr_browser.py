@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import shutil
 import textwrap
 import threading
 import urllib.request
@@ -17,12 +18,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from conftest import wait_connected, write_atomic, write_in_place
+from conftest import REPO, wait_connected, write_atomic, write_in_place
 from hotreload.config import Config
 from hotreload.server import DevServer
 from hotreload.terminal import Terminal
 
 WAIT = 15_000  # ms: four test suites may share this machine's two cores
+EXAMPLES = REPO / "examples"
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>app</title>{head}</head>
@@ -253,6 +255,36 @@ def test_a_change_that_reaches_the_page_without_a_boundary_reloads_once_and_says
     page.wait_for_function("() => getComputedStyle(document.body).color === 'rgb(1, 99, 1)'", timeout=WAIT)
     assert still_marked(page)
     assert len(loads) == 1
+
+
+def test_the_counter_example_keeps_its_count_through_view_helper_and_style_edits(
+    serve, tmp_path: Path, new_page
+) -> None:
+    site = tmp_path / "counter"
+    shutil.copytree(EXAMPLES / "counter", site)
+    server = serve(str(site))
+    page = new_page(server.url)
+    for _ in range(3):
+        page.click("#increment")
+    count_is(page, "3 clicks")
+    mark(page)
+
+    edit(site / "src" / "view.js", '"Add one"', '"One more"')  # the render code
+    page.wait_for_function("() => document.getElementById('increment').textContent === 'One more'", timeout=WAIT)
+    count_is(page, "3 clicks")
+    edit(site / "src" / "plural.js", "count === 1 ? one : many", "`${count === 1 ? one : many}!`")  # three deep
+    count_is(page, "3 clicks!")
+    edit(site / "style.css", "background: #eef3ff;", "background: rgb(255, 240, 200);")  # its styles
+    page.wait_for_function(
+        "() => getComputedStyle(document.getElementById('app')).backgroundColor === 'rgb(255, 240, 200)'", timeout=WAIT
+    )
+    page.click("#increment")
+    count_is(page, "4 clicks!")
+    assert still_marked(page)
+
+
+def count_is(page: Any, text: str) -> None:
+    page.wait_for_function("(text) => document.getElementById('count').textContent === text", arg=text, timeout=WAIT)
 
 
 # --------------------------------------------------------------------------- cycles, prune, invalidate
