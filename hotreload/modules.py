@@ -104,7 +104,11 @@ class SiteModules:
     def page_served(self, request: web.Request, page: ServedPage) -> None:
         """Record the scripts of an HTML page a browser navigated to."""
         origin = _origin(request)
-        scripts = page_scripts(page.body.decode(page.encoding or "utf-8", "replace"))
+        try:
+            text = page.body.decode(page.encoding or "utf-8", "replace")
+        except LookupError:  # an encoding Python does not know: script tags are ASCII anyway
+            text = page.body.decode("latin-1")
+        scripts = page_scripts(text)
         page_url = origin + quote(page.url_path)
         base = urljoin(page_url, scripts.base_href) if scripts.base_href else page_url
         import_map = ImportMap()
