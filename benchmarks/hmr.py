@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -124,19 +125,19 @@ def summary(name: str, values: list[float]) -> str:
     return f"  {name:<34} median {statistics.median(ordered):7.1f} ms   p90 {p90:7.1f} ms   (n={len(ordered)})"
 
 
-def load_time(page, url: str) -> float:
+def load_time(page: Any, url: str) -> float:
     page.goto(url)
     page.wait_for_function("() => window.__readyAt !== undefined", timeout=60_000)
     return page.evaluate("window.__readyAt")
 
 
-def open_context(playwright, profile: Path):
+def open_context(playwright: Any, profile: Path) -> Any:
     return playwright.chromium.launch_persistent_context(
         str(profile), executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_ARGS
     )
 
 
-def hot_edits(page, path: Path, edits: int, source_of) -> list[float]:
+def hot_edits(page: Any, path: Path, edits: int, source_of: Callable[[int], str]) -> list[float]:
     timings = []
     for version in range(1, edits + 1):
         page.evaluate("window.__acceptedAt = null")
@@ -147,7 +148,7 @@ def hot_edits(page, path: Path, edits: int, source_of) -> list[float]:
     return timings
 
 
-def reload_edits(page, path: Path, edits: int, source_of) -> list[float]:
+def reload_edits(page: Any, path: Path, edits: int, source_of: Callable[[int], str]) -> list[float]:
     """The same edit seen through a full reload: save → the reloaded app has run."""
     timings = []
     for version in range(1, edits + 1):
