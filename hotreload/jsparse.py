@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import tree_sitter
@@ -135,46 +135,139 @@ def analyse(source: bytes, name: str | None = None) -> ModuleInfo:
     return info
 
 
-# Trees of the last version of large modules, by name, for incremental parsing.
-# Small modules parse in well under a millisecond: keeping their trees buys nothing.
+# The last version of large modules, by name: its parse tree (for incremental
+# parsing) and what each keyword in it contributed (so only the statements an
+# edit touched are looked at again). Small modules parse in well under a
+# millisecond: keeping their trees buys nothing.
 _TREE_MIN_SIZE = 16 * 1024
 _TREE_CACHE_SIZE = 32
-_trees: OrderedDict[str, tuple[bytes, tree_sitter.Tree]] = OrderedDict()
+
+_USES_HOT, _ACCEPTS_SELF, _DECLINES = 1, 2, 4
 
 
-def _parse(source: bytes, name: str | None) -> tree_sitter.Tree:
-    """Parse ``source``, re-using the tree of the previous version of ``name`` when there is one."""
+class _Finding(NamedTuple):
+    """What one ``import``/``export`` keyword token contributes to a module's facts."""
+
+    position: int
+    imports: tuple[ImportRef, ...]
+    accept_refs: tuple[ImportRef, ...]
+    flags: int
+
+    def shifted(self, delta: int) -> _Finding:
+        def move(refs: tuple[ImportRef, ...]) -> tuple[ImportRef, ...]:
+            return tuple(ImportRef(r.specifier, r.start + delta, r.end + delta, r.kind) for r in refs)
+
+        return _Finding(self.position + delta, move(self.imports), move(self.accept_refs), self.flags)
+
+
+@dataclass
+class _Version:
+    source: bytes
+    tree: tree_sitter.Tree
+    findings: list[_Finding]
+
+
+_versions: OrderedDict[str, _Version] = OrderedDict()
+
+
+def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
     previous = None
     if name is not None:
         with _cache_lock:
-            previous = _trees.pop(name, None)
+            previous = _versions.pop(name, None)
     if previous is None:
         tree = _parser().parse(source)
+        findings = _scan(source, tree.root_node, [(0, len(source))])
     else:
-        old_source, old_tree = previous
-        _mark_edit(old_tree, old_source, source)
-        tree = _parser().parse(source, old_tree)
+        tree, findings = _rescan(previous, source)
     if name is not None and len(source) >= _TREE_MIN_SIZE:
         with _cache_lock:
-            _trees[name] = (source, tree)
-            while len(_trees) > _TREE_CACHE_SIZE:
-                _trees.popitem(last=False)
-    return tree
+            _versions[name] = _Version(source, tree, findings)
+            while len(_versions) > _TREE_CACHE_SIZE:
+                _versions.popitem(last=False)
+    imports = tuple(ref for finding in findings for ref in finding.imports)
+    accept_refs = tuple(ref for finding in findings for ref in finding.accept_refs)
+    flags = 0
+    for finding in findings:
+        flags |= finding.flags
+    return ModuleInfo(
+        imports=imports,
+        uses_hot=bool(flags & _USES_HOT),
+        accepts_self=bool(flags & _ACCEPTS_SELF),
+        accepted_deps=tuple(dict.fromkeys(ref.specifier for ref in accept_refs)),
+        declines=bool(flags & _DECLINES),
+        has_syntax_error=tree.root_node.has_error,
+        accept_refs=accept_refs,
+    )
 
 
-def _mark_edit(tree: tree_sitter.Tree, old: bytes, new: bytes) -> None:
-    """Tell ``tree`` (parsed from ``old``) which one region became what in ``new``."""
-    start = _common_prefix(old, new)
-    end_shared = _common_suffix(old, new, min(len(old), len(new)) - start)
-    old_end, new_end = len(old) - end_shared, len(new) - end_shared
-    tree.edit(
+def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[_Finding]]:
+    """Re-parse incrementally and look again only at the top-level statements the edit touched.
+
+    Every construct we look for lies inside one top-level statement, and a
+    statement whose text and structure did not change means what it meant
+    before: its findings are kept, moved by the size of the edit.
+    """
+    old_source, old_tree = previous.source, previous.tree
+    start = _common_prefix(old_source, source)
+    end_shared = _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
+    old_end, new_end = len(old_source) - end_shared, len(source) - end_shared
+    old_tree.edit(
         start_byte=start,
         old_end_byte=old_end,
         new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(new, new_end),
+        start_point=_point(old_source, start),
+        old_end_point=_point(old_source, old_end),
+        new_end_point=_point(source, new_end),
     )
+    tree = _parser().parse(source, old_tree)
+    root = tree.root_node
+    touched = [(start, new_end)] + [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(tree)]
+    dirty = _merge([_statement_span(root, low, high) for low, high in touched])
+    delta = new_end - old_end
+    kept: list[_Finding] = []
+    for finding in previous.findings:
+        if finding.position < start:
+            moved = finding
+        elif finding.position >= old_end:
+            moved = finding.shifted(delta) if delta else finding
+        else:
+            continue
+        if not any(low <= moved.position < high for low, high in dirty):
+            kept.append(moved)
+    findings = kept + _scan(source, root, dirty)
+    findings.sort(key=lambda finding: finding.position)
+    return tree, findings
+
+
+def _statement_span(root: tree_sitter.Node, low: int, high: int) -> tuple[int, int]:
+    """``[low, high)`` widened to the top-level statements it overlaps."""
+    first = _top_level_at(root, low)
+    if first is not None and first.start_byte < low:
+        low = first.start_byte
+    last = _top_level_at(root, max(low, high - 1))
+    if last is not None and last.start_byte < high:
+        high = max(high, last.end_byte)
+    return low, high
+
+
+def _top_level_at(root: tree_sitter.Node, offset: int) -> tree_sitter.Node | None:
+    """The top-level node holding ``offset``, or the first one after it; None past the last."""
+    count = root.child_count
+    # Past the last child the binding hands back an invalid node: never ask it there.
+    if count == 0 or offset >= root.child(count - 1).end_byte:
+        return None
+    return root.first_child_for_byte(offset)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
@@ -205,26 +298,25 @@ def _point(source: bytes, offset: int) -> tuple[int, int]:
     return row, offset - (source.rfind(b"\n", 0, offset) + 1)
 
 
-def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
-    tree = _parse(source, name)
-    root = tree.root_node
-    imports: list[ImportRef] = []
-    accept_refs: list[ImportRef] = []
-    uses_hot = accepts_self = declines = False
-
+def _scan(source: bytes, root: tree_sitter.Node, ranges: list[tuple[int, int]]) -> list[_Finding]:
+    """What the ``import``/``export`` keywords starting in ``ranges`` contribute, in source order."""
+    findings: list[_Finding] = []
     # Every construct we look for starts with an `import` or `export` keyword
     # token. Finding the candidates with a byte search and asking the parse tree
     # what each one is costs far less than walking the whole tree in Python,
     # and text inside strings, comments or regexes is a different token there.
-    for keyword in _keyword_tokens(source, root):
+    for keyword in _keyword_tokens(source, root, ranges):
         context = keyword.parent
         if context is None:
             continue
+        imports: tuple[ImportRef, ...] = ()
+        accept_refs: tuple[ImportRef, ...] = ()
+        flags = 0
         if context.type in ("import_statement", "export_statement"):
             literal = context.child_by_field_name("source")
             if literal is not None and literal.type == "string":
                 kind: ImportKind = "static" if context.type == "import_statement" else "export"
-                imports.append(_ref_of_literal(source, literal, kind))
+                imports = (_ref_of_literal(source, literal, kind),)
         elif context.type == "import":
             call = context.parent
             if call is None or call.type != "call_expression":
@@ -232,44 +324,39 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
             arguments = call.child_by_field_name("arguments")
             argument = _first_argument(arguments) if arguments is not None else None
             if argument is not None and _is_plain_literal(argument):
-                imports.append(_ref_of_literal(source, argument, "dynamic"))
+                imports = (_ref_of_literal(source, argument, "dynamic"),)
         elif context.type == "meta_property":
             hot = _import_meta_hot(source, context)
             if hot is None:
                 continue
-            uses_hot = True
+            flags = _USES_HOT
             method, arguments = _hot_method_call(source, hot)
             if method == "decline":
-                declines = True
+                flags |= _DECLINES
             elif method == "accept" and arguments is not None:
                 deps = _accepted_literals(arguments)
                 if deps is None:
-                    accepts_self = True
+                    flags |= _ACCEPTS_SELF
                 else:
-                    accept_refs.extend(_ref_of_literal(source, dep, "accept") for dep in deps)
-
-    accepted_deps = tuple(dict.fromkeys(ref.specifier for ref in accept_refs))
-    return ModuleInfo(
-        imports=tuple(imports),
-        uses_hot=uses_hot,
-        accepts_self=accepts_self,
-        accepted_deps=accepted_deps,
-        declines=declines,
-        has_syntax_error=root.has_error,
-        accept_refs=tuple(accept_refs),
-    )
+                    accept_refs = tuple(_ref_of_literal(source, dep, "accept") for dep in deps)
+        if imports or accept_refs or flags:
+            findings.append(_Finding(keyword.start_byte, imports, accept_refs, flags))
+    return findings
 
 
-def _keyword_tokens(source: bytes, root: tree_sitter.Node) -> list[tree_sitter.Node]:
-    """The ``import`` and ``export`` keyword tokens of the module, in source order."""
+def _keyword_tokens(
+    source: bytes, root: tree_sitter.Node, ranges: list[tuple[int, int]]
+) -> list[tree_sitter.Node]:
+    """The ``import`` and ``export`` keyword tokens that start in ``ranges``, in source order."""
     tokens: list[tree_sitter.Node] = []
-    for keyword in (b"import", b"export"):
-        position = source.find(keyword)
-        while position >= 0:
-            node = root.descendant_for_byte_range(position, position + len(keyword))
-            if node is not None and node.type == keyword.decode() and not node.is_named:
-                tokens.append(node)
-            position = source.find(keyword, position + len(keyword))
+    for low, high in ranges:
+        for keyword in (b"import", b"export"):
+            position = source.find(keyword, low, high + len(keyword) - 1)
+            while position >= 0:
+                node = root.descendant_for_byte_range(position, position + len(keyword))
+                if node is not None and node.type == keyword.decode() and not node.is_named:
+                    tokens.append(node)
+                position = source.find(keyword, position + len(keyword), high + len(keyword) - 1)
     tokens.sort(key=lambda node: node.start_byte)
     return tokens
 

@@ -320,6 +320,7 @@ def test_an_import_cycle_is_updated_hot_and_reloads_only_when_the_re_run_throws(
     loads = count_loads(page)
     edit(site / "src" / "b.js", 'export function b() { return "b2"; }', 'export const early = a.toUpperCase();\nexport function b() { return "b3"; }')
     page.wait_for_function("() => window.__notReloaded !== true", timeout=WAIT)
+    wait_connected(page)
     console_has(page, "is in an import cycle and threw when re-run")
     assert len(loads) == 1
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hotreload import jsparse
 from hotreload.jsparse import ImportMap, ImportRef, analyse, hot_preamble, parse_importmap, rewrite
 
 
@@ -337,3 +338,30 @@ def test_invalid_and_escaping_entries_block_resolution() -> None:
 def test_malformed_import_maps_are_rejected(text: str) -> None:
     with pytest.raises(ValueError):
         parse_importmap(text, BASE)
+
+
+# --------------------------------------------------------------------------- re-analysis after an edit
+
+_BIG_MODULE = "".join(
+    f'import {{ a{i} }} from "./m{i}.js";\n'
+    f"export function f{i}(x) {{ return `t ${{x}} import \"no\"` + 'import(\"no\")' + /import/.source; }}\n"
+    f'const lazy{i} = () => import("./lazy{i}.js");\n'
+    + ("import.meta.hot.accept(\"./m0.js\", () => {});\n" if i == 40 else "")
+    for i in range(120)
+)
+_SNIPPETS = [
+    'import "./new.js";\n', "/*", "*/", "`", '"', "'", "//", "\n", "import.meta.hot.accept();\n",
+    'export * from "./re.js";\n', "import.meta.hot.decline();", "{", "}", "(", ")", "import(", '"./x.js")',
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 40), st.sampled_from(_SNIPPETS)), min_size=1, max_size=6))
+def test_re_analysing_an_edited_module_finds_what_a_fresh_analysis_finds(edits) -> None:
+    source = _BIG_MODULE.encode()
+    name = f"/edited-{time.time_ns()}.js"
+    analyse(source, name=name)
+    for where, removed, inserted in edits:
+        at = int(where * len(source))
+        source = source[:at] + inserted.encode() + source[at + removed :]
+        assert analyse(source, name=name) == jsparse._analyse_uncached(source)
