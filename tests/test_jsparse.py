@@ -108,7 +108,8 @@ def test_analysis_is_cached_by_content() -> None:
     assert analyse(source) is analyse(bytes(bytearray(source)))
 
 
-def test_a_100_kb_module_is_analysed_quickly() -> None:
+def test_a_100_kb_module_is_analysed_whole() -> None:
+    # How fast is measured by benchmarks/jsparse.py; tests assert behaviour only.
     chunk = (
         'import {{ a{0} }} from "./mod{0}.js";\n'
         "export function f{0}(x) {{ return `t ${{x}} import \"no\"` + 'import(\"no\")' + /import/.source; }}\n"
@@ -116,17 +117,14 @@ def test_a_100_kb_module_is_analysed_quickly() -> None:
         'const lazy{0} = () => import("./lazy{0}.js");\n'
         "class K{0} {{ m() {{ return [1, 2, 3].map((v) => v * {0}).filter(Boolean); }} }}\n"
     )
-    timings = []
-    for variant in range(3):
-        source = ("// variant %d\n" % variant + "".join(chunk.format(i) for i in range(400))).encode()
-        source = source[: source.rfind(b"\n", 0, 100_000) + 1]
-        started = time.perf_counter()
-        info = analyse(source)
-        timings.append(time.perf_counter() - started)
-        assert not info.has_syntax_error
-        assert len(info.imports) >= 2 * (source.count(b"\nimport {") - 1)
-    print(f"100 KB module analysed in {min(timings) * 1000:.1f} ms (best of 3)")
-    assert min(timings) < 0.1
+    chunks = [chunk.format(i) for i in range(400)]
+    while sum(map(len, chunks)) > 100_000:
+        chunks.pop()
+    source = "".join(chunks).encode()
+    info = analyse(source)
+    assert not info.has_syntax_error
+    assert [ref.kind for ref in info.imports] == ["static", "dynamic"] * len(chunks)
+    assert all(ref.specifier.startswith(("./mod", "./lazy")) for ref in info.imports)
 
 
 @settings(max_examples=60, deadline=None)
