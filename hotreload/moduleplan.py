@@ -29,16 +29,18 @@ __all__ = ["ModuleOutcome", "outgoing_for", "plan_invalidation", "plan_module_ch
 class ModuleOutcome:
     """What one module change means for the open tabs.
 
-    ``updates`` go to every tab (a tab that never ran a boundary ignores it);
-    ``reloads`` maps the pages that must reload to the reason they are given;
-    ``reload_everywhere`` is a reason to reload every tab, when the graph
-    cannot tell which pages run the module.
+    ``updates`` go to the tabs of ``update_pages``, the pages that run a
+    boundary (None: every tab, when the graph cannot place them; a tab that
+    never ran a boundary ignores it); ``reloads`` maps the pages that must
+    reload to the reason they are given; ``reload_everywhere`` is a reason to
+    reload every tab, when the graph cannot tell which pages run the module.
     """
 
     log: LogLine
     updates: list[FileUpdate] = field(default_factory=list)
     reloads: dict[str, str] = field(default_factory=dict)
     reload_everywhere: str | None = None
+    update_pages: frozenset[str] | None = None
 
 
 def plan_module_change(graph: ModuleGraph, path: str, change: Change, timestamp: int) -> ModuleOutcome | None:
@@ -93,7 +95,10 @@ def outgoing_for(outcome: ModuleOutcome, seq: int, tab_pages: frozenset[str | No
     outgoing = [
         Outgoing(Reload(seq, why), frozenset({page})) for page, why in sorted(outcome.reloads.items()) if page in tab_pages
     ]
-    rest = frozenset(page for page in tab_pages if page not in outcome.reloads)
+    rest = frozenset(
+        page for page in tab_pages
+        if page not in outcome.reloads and (outcome.update_pages is None or page in outcome.update_pages)
+    )
     if outcome.updates and rest:
         outgoing.append(Outgoing(Update(seq, outcome.updates), rest))
     return outgoing
@@ -108,19 +113,21 @@ def _outcome(graph: ModuleGraph, path: str, result: Propagation, timestamp: int)
         )
         for boundary, accepted in result.boundaries
     ]
+    running = frozenset(page for boundary, _ in result.boundaries for page in graph.pages_loading(boundary))
+    update_pages = running or None
     fallback = result.reason or f"{path} changed"
     reloads = {page: result.page_reasons.get(page, fallback) for page in result.full_reload_pages}
     hot = _boundaries_text(result.boundaries)
     if result.reload_all_pages:
         log = LogLine("js", path, "reload", f"every tab: {fallback}")
-        return ModuleOutcome(log, updates, reloads, reload_everywhere=fallback)
+        return ModuleOutcome(log, updates, reloads, reload_everywhere=fallback, update_pages=update_pages)
     if reloads:
         log = LogLine("js", path, "reload", fallback + (f"; elsewhere hot, {hot}" if hot else ""))
     elif updates:
         log = LogLine("js", path, "hot", hot)
     else:
         log = LogLine("js", path, "ignored", "no open page runs it")
-    return ModuleOutcome(log, updates, reloads)
+    return ModuleOutcome(log, updates, reloads, update_pages=update_pages)
 
 
 def _boundaries_text(boundaries: list[tuple[str, str]]) -> str:

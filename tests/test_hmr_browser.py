@@ -245,10 +245,10 @@ def test_a_change_that_reaches_the_page_without_a_boundary_reloads_once_and_says
 
     out_is(page, "hello again")
     wait_connected(page)
-    reason = "/src/util.js → /src/main.js → page /index.html (no accept)"
+    reason = "/src/util.js → /src/main.js → page / (no accept)"
     console_has(page, f"reloading: {reason}")
     assert page.evaluate("sessionStorage.getItem('told')") == reason
-    server.wait_for_line(r"js\s+/src/util.js\s+reload.*/src/util.js → /src/main.js → page /index.html")
+    server.wait_for_line(r"js\s+/src/util.js\s+reload.*/src/util.js → /src/main.js → page / ")
     # Nothing else is on its way: a later stylesheet edit is swapped into this same page.
     mark(page)
     write_in_place(site / "style.css", "body { color: rgb(1, 99, 1); }\n")

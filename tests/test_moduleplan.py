@@ -84,3 +84,16 @@ def test_planned_updates_join_the_batch_and_reloads_go_to_their_pages() -> None:
     )
     assert [(o.message.type, o.pages) for o in plan.outgoing] == [("reload", frozenset({"/index.html"}))]
     assert plan.log[0].why == "/b.js → /main.js → page /index.html (no accept)"
+
+
+def test_hot_updates_go_only_to_the_pages_that_run_the_boundary() -> None:
+    graph = graph_of(main='import "./w.js";', w="import.meta.hot.accept();")
+    graph.set_page_modules("/other.html", ["/other.js"])
+    outcome = plan_module_change(graph, "/w.js", "modified", 1)
+    assert outcome is not None and outcome.update_pages == frozenset({"/index.html"})
+    site = SiteView(
+        pages_using=lambda _path: None, is_listing=lambda _folder: False,
+        modules=lambda path, change, ts: plan_module_change(graph, path, change, ts),
+    )
+    plan = plan_updates({"/w.js": "modified"}, seq=2, timestamp=3, site=site, tab_pages=frozenset({"/index.html", "/other.html"}))
+    assert [(o.message.type, o.pages) for o in plan.outgoing] == [("update", frozenset({"/index.html"}))]

@@ -93,7 +93,7 @@ def test_inline_module_imports_are_entries_of_the_page(tmp_path: Path) -> None:
     site = Site(tmp_path, {"index.html": '<script type="module">import "./app.js";</script>', "app.js": ""})
     site.open()
     outcome = site.modules.plan_change("/app.js", "modified", 1)
-    assert outcome is not None and outcome.reloads == {"/index.html": "/app.js → page /index.html (no accept)"}
+    assert outcome is not None and outcome.reloads == {"/": "/app.js → page / (no accept)"}
 
 
 def test_dropping_an_import_prunes_the_module(tmp_path: Path) -> None:
