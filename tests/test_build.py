@@ -621,4 +621,3 @@ def test_resnapshot_of_a_large_output_after_a_small_build_only_reads_what_change
     assert before.hashed_count == 2000
     assert after.hashed_count == 5
     assert after.changed_since(before) == {site / "s3" / f"p{page}.html": "modified" for page in range(5)}
-    assert second_take < 2.0  # generous: the real bound is hashed_count above
