@@ -40,7 +40,6 @@ import inspect
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,11 +56,14 @@ from watchdog.events import (
     FileModifiedEvent,
     FileMovedEvent,
     FileSystemEvent,
-    FileSystemEventHandler,
 )
-from watchdog.observers import Observer
-from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
+
+from .observe import RootObservers
+
+try:  # watchdog >= 5 reports permission and time changes apart from writes
+    from watchdog.events import FileAttribEvent
+except ImportError:  # pragma: no cover - older watchdog reports them as modifications
+    FileAttribEvent = None  # type: ignore[assignment,misc]
 
 __all__ = ["DEFAULT_IGNORES", "ChangeBatch", "ChangeKind", "Watcher", "make_ignore"]
 
@@ -189,10 +191,12 @@ def make_ignore(globs: Iterable[str] = ()) -> Callable[[Path], bool]:
 
 # Only events that can change a file's content or existence: opens and
 # read-only closes (every HTTP response reads a file) never reach Python.
-_EVENT_FILTER = [
+_EVENT_FILTER: list[type[FileSystemEvent]] = [
     FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileDeletedEvent, FileMovedEvent,
     DirCreatedEvent, DirDeletedEvent, DirMovedEvent,
 ]
+if FileAttribEvent is not None:
+    _EVENT_FILTER.append(FileAttribEvent)
 _DEFAULT_POLL_INTERVAL = 0.1
 # Two files changed together may be the start of a burst (a script, a
 # checkout); sixteen surely are. A burst ends with a longer lull, as long as
@@ -208,7 +212,6 @@ _WRITE_HOLD_LIMIT = 2.0
 # The observer lists the files of a new folder itself, without close events to
 # follow: files created in a folder this young may be complete already.
 _NEW_FOLDER_AGE = 1.0
-_JOIN_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -303,35 +306,6 @@ class _Pending:
     listed: bool = False     # created in a new folder: maybe listed by the observer, complete
 
 
-class _Bridge(FileSystemEventHandler):
-    """Runs in watchdog's thread: hands every event over to the loop thread."""
-
-    def __init__(
-        self, root: _Root, loop: asyncio.AbstractEventLoop,
-        receive: Callable[[_Root, FileSystemEvent, float], None],
-    ) -> None:
-        self._root = root
-        self._loop = loop
-        self._receive = receive
-
-    def dispatch(self, event: FileSystemEvent) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._receive, self._root, event, time.monotonic())
-        except RuntimeError:
-            pass  # the loop closed while the observer was stopping
-
-
-def _native_observer() -> tuple[BaseObserver, bool]:
-    """The platform's observer, and whether it reports closes (inotify does)."""
-    if sys.platform.startswith("linux"):
-        from watchdog.observers.inotify import InotifyObserver
-
-        # Full events: a rename from outside arrives as a move, not a creation,
-        # which tells a complete file from one still being written.
-        return InotifyObserver(generate_full_events=True), True
-    return Observer(), False
-
-
 class Watcher:
     """Watches folders (or single files) and reports batches of file changes.
 
@@ -373,8 +347,9 @@ class Watcher:
         self._quiet = quiet
         self._max_wait = max_wait
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._observer: BaseObserver | None = None
-        self._close_events = False
+        self._observers: RootObservers | None = None
+        self._roots: list[_Root] = []
+        self._indexed = False
         self._started = False
         self._stopped = False
         self._file_count = 0
@@ -401,43 +376,32 @@ class Watcher:
             raise RuntimeError("a Watcher can be started only once")
         self._started = True
         self._loop = asyncio.get_running_loop()
-        roots = _roots(self._paths)
-        try:
-            self._observer = self._start_observer(roots, poll=self._poll)
-        except OSError as error:
-            if self._poll or error.errno not in (errno.ENOSPC, errno.EMFILE):
-                raise
-            logger.warning("the system's limit on watched folders is reached (%s): polling instead", error)
-            self._observer = self._start_observer(roots, poll=True)
-        # The watches are in place once the observer has started: listing the
+        self._roots = roots = _roots(self._paths)
+        self._observers = RootObservers(
+            self._receive, resync=self._resync, gone=self._root_gone, folder_ignored=self._folder_ignored,
+            event_filter=_EVENT_FILTER, poll=self._poll, poll_interval=self._poll_interval,
+        )
+        await self._observers.start(roots)
+        # The watches are in place once the observers have started: listing the
         # files after that means nothing created in between goes unseen.
         for root in roots:
             for path in self._scan(root, root.real):
                 self._files.add(path)
         self._file_count = len(self._files)
+        self._indexed = True
 
-    def _start_observer(self, roots: list[_Root], *, poll: bool) -> BaseObserver:
-        """Schedule every root and start; on failure, release what was set up."""
-        assert self._loop is not None
-        if poll:
-            observer: BaseObserver = PollingObserver(timeout=self._poll_interval)
-            self._close_events = False
-            # Only a poll that finds nothing new shows that a change is over.
-            self._quiet = max(self._quiet, 2 * self._poll_interval)
-        else:
-            observer, self._close_events = _native_observer()
-        try:
-            for root in roots:
-                bridge = _Bridge(root, self._loop, self._receive)
-                # A single file is watched through its folder, which also sees
-                # a new version renamed over it.
-                folder = os.path.dirname(root.real) if root.is_file else root.real
-                observer.schedule(bridge, folder, recursive=not root.is_file, event_filter=_EVENT_FILTER)
-            observer.start()
-        except BaseException:
-            observer.stop()  # also ends the thread an inotify observer starts when created
-            raise
-        return observer
+    def watch_mode(self, path: Path) -> str:
+        """How a watched path is watched now: ``native``, ``polling`` or ``gone``.
+
+            watcher.watch_mode(Path("site"))   # 'native'
+        """
+        given = os.path.abspath(path)
+        if self._observers is None:
+            return "stopped"
+        for root in self._roots:
+            if root.given == given:
+                return self._observers.mode(root)
+        raise KeyError(path)
 
     async def stop(self) -> None:
         """Stop watching and join the observer's threads; safe to call twice.
@@ -450,10 +414,9 @@ class Watcher:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        observer, self._observer = self._observer, None
-        if observer is not None:
-            observer.stop()
-            observer.join(_JOIN_TIMEOUT)
+        observers, self._observers = self._observers, None
+        if observers is not None:
+            observers.stop()
         delivery, self._delivery = self._delivery, None
         if delivery is not None:
             delivery.cancel()
@@ -491,14 +454,51 @@ class Watcher:
         elif kind == "deleted":
             touched = self._file_event(root, src, stamp, exists=False)
         elif kind == "created":
-            created = self._close_events and not synthetic
+            created = self._closes(root) and not synthetic
             listed = self._is_new_folder(os.path.dirname(src))
             touched = self._file_event(root, src, stamp, exists=True, created=created, listed=listed)
         elif kind == "modified":
-            touched = self._file_event(root, src, stamp, exists=True, writing=self._close_events)
+            touched = self._file_event(root, src, stamp, exists=True, writing=self._closes(root))
+        elif kind == "attrib":
+            # A permission or time change (chmod, touch): the file may be
+            # readable again, or meant to be reloaded. Not a write in progress.
+            touched = self._file_event(root, src, stamp, exists=os.path.lexists(src))
         elif kind == "closed":
             touched = self._file_event(root, src, stamp, exists=True, complete=True)
         if touched:
+            self._note_activity()
+
+    def _closes(self, root: _Root) -> bool:
+        return self._observers is not None and self._observers.close_events(root)
+
+    def _folder_ignored(self, root: _Root, real_path: str) -> bool:
+        relative = root.relative(real_path)
+        return bool(relative) and self._ignore(Path(relative))  # type: ignore[arg-type]
+
+    def _resync(self, root: _Root, everything: bool) -> None:
+        """Compare the files known under ``root`` with the disk and record the differences.
+
+        With ``everything``, files present before and now count as modified too
+        (the root folder was replaced: any of them may differ).
+        """
+        if not self._indexed or self._stopped:
+            return  # the first listing, at start, is still to come
+        stamp = time.monotonic()
+        on_disk = set(self._scan(root, root.real))
+        if root.is_file:
+            known = {root.given} if root.given in self._files else set()
+        else:
+            known = set(self._files.under(root.given))
+        changed = on_disk ^ known
+        if everything:
+            changed |= on_disk
+        for path in sorted(changed):
+            self._record(path, stamp, exists=path in on_disk, complete=True)
+        if changed:
+            self._note_activity()
+
+    def _root_gone(self, root: _Root) -> None:
+        if self._folder_gone(root, root.real, time.monotonic()):
             self._note_activity()
 
     def _now(self) -> float:
@@ -607,12 +607,18 @@ class Watcher:
                     return True
         return False
 
+    def _base_quiet(self) -> float:
+        if self._observers is not None and self._observers.polling:
+            # Only a poll that finds nothing new shows that a change is over.
+            return max(self._quiet, 2 * self._poll_interval)
+        return self._quiet
+
     def _current_quiet(self) -> float:
         """The lull that ends a batch: short after a save, longer inside a burst."""
         if self._window_start is None or not self._in_burst():
-            return self._quiet
+            return self._base_quiet()
         lasted = self._last_activity - self._window_start
-        return max(self._quiet, _BURST_QUIET, lasted)
+        return max(self._base_quiet(), _BURST_QUIET, lasted)
 
     def _note_activity(self) -> None:
         now = self._now()
@@ -631,8 +637,7 @@ class Watcher:
         self._timer = self._loop.call_at(when, self._on_timer)
 
     def _observer_backlog(self) -> bool:
-        observer = self._observer
-        return observer is not None and observer.event_queue.qsize() > 0
+        return self._observers is not None and self._observers.backlog()
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -648,7 +653,7 @@ class Watcher:
                 return
             if self._observer_backlog():
                 # Events are still queued in the observer: the burst is not over.
-                self._wake_at(min(now + self._quiet, deadline))
+                self._wake_at(min(now + self._base_quiet(), deadline))
                 return
         holds = {path: self._hold(path, pending, now) for path, pending in self._pending.items()}
         if now < deadline:
