@@ -66,6 +66,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="also accept requests for Host NAME (repeatable; '.example.test' allows subdomains)",
     )
     parser.add_argument("--follow-symlinks", action="store_true", help="serve symlinks that point outside ROOT")
+    parser.add_argument(
+        "--deny", action="append", default=[], type=_deny_glob, metavar="GLOB",
+        help="never serve files matching GLOB, on top of dotfiles and keys (repeatable; e.g. 'drafts/*', '*.sqlite')",
+    )
+    parser.add_argument(
+        "--allow", action="append", default=[], type=_allow_glob, metavar="NAME",
+        help="serve names that are hidden by default (repeatable; matched against each name in the path, "
+        "e.g. '.well-known')",
+    )
     parser.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbosity", default=1, help="print errors only")
     parser.add_argument("-v", "--verbose", action="store_const", const=2, dest="verbosity", help="print more detail")
 
@@ -78,6 +87,20 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {value}")
     return value
+
+
+def _deny_glob(text: str) -> str:
+    if not text.strip("/ "):
+        raise argparse.ArgumentTypeError("an empty pattern denies nothing")
+    return text
+
+
+def _allow_glob(text: str) -> str:
+    if "/" in text or not text.strip():
+        raise argparse.ArgumentTypeError(f"--allow takes a file or folder name pattern without '/', not {text!r}")
+    if text.strip(".*?") == "" :
+        raise argparse.ArgumentTypeError(f"{text!r} would serve every hidden file; name the ones to serve")
+    return text
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -95,6 +118,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         verbosity=args.verbosity,
         allowed_hosts=list(args.allowed_hosts),
         follow_symlinks=args.follow_symlinks,
+        deny=list(args.deny),
+        allow=list(args.allow),
     )
 
 

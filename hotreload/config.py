@@ -31,6 +31,8 @@ class Config:
     verbosity: int = 1  # 0 quiet, 1 normal, 2 verbose
     allowed_hosts: list[str] = field(default_factory=list)
     follow_symlinks: bool = False
+    deny: list[str] = field(default_factory=list)  # never served, on top of paths.DEFAULT_DENY
+    allow: list[str] = field(default_factory=list)  # names served although DEFAULT_DENY matches them
     reload_html: bool = False  # always reload pages instead of morphing them
 
     def __post_init__(self) -> None:

@@ -106,6 +106,7 @@ def resolve_request_path(
     raw_path: str,
     *,
     deny: Sequence[str] = DEFAULT_DENY,
+    allow: Sequence[str] = (),
     follow_symlinks: bool = False,
 ) -> Resolved | Refused:
     """Turn the raw request target ``raw_path`` into a file or folder under ``root``.
@@ -119,6 +120,11 @@ def resolve_request_path(
     ``follow_symlinks`` is true. The deny list is checked against the requested
     name and again against the real path the symlinks lead to, so a link called
     ``notes.txt`` pointing at ``.env`` is refused too.
+
+    ``allow`` holds name patterns (no ``/``) exempt from the name patterns of
+    ``deny``: with ``allow=[".well-known"]`` the folder ``/.well-known/`` is
+    served, while ``/.well-known/.env`` still is not. Patterns of ``deny``
+    that contain a ``/`` cannot be lifted.
 
     The check and the later open are separate system calls: someone who can
     rewrite the served folder in between can race them. That person can already
@@ -136,7 +142,7 @@ def resolve_request_path(
 
     # Refuse denied names before touching the disk, so that timing and errors
     # cannot tell a probe whether the denied file exists.
-    pattern = _matching_deny_pattern(segments, deny)
+    pattern = _matching_deny_pattern(segments, deny, allow)
     if pattern is not None:
         return Refused(404, f"denied by pattern {pattern!r}")
 
@@ -159,7 +165,7 @@ def resolve_request_path(
         real_parts = (real_path.name,)
     else:
         return Refused(404, "symlink leads outside the root")
-    pattern = _matching_deny_pattern(real_parts, deny)
+    pattern = _matching_deny_pattern(real_parts, deny, allow)
     if pattern is not None:
         return Refused(404, f"denied by pattern {pattern!r} (through a symlink)")
 
@@ -270,19 +276,22 @@ def _is_windows_device_name(segment: str) -> bool:
     return stem in _WINDOWS_DEVICE_NAMES
 
 
-def _matching_deny_pattern(parts: Sequence[str], deny: Sequence[str]) -> str | None:
+def _matching_deny_pattern(parts: Sequence[str], deny: Sequence[str], allow: Sequence[str] = ()) -> str | None:
     """The first deny pattern matching ``parts`` (case-insensitively), or None.
 
     Case is folded because macOS and Windows file systems open ``KEY.PEM``
-    when asked for ``key.pem``.
+    when asked for ``key.pem``. A name matching an ``allow`` pattern is
+    exempt from name patterns (those without ``/``).
     """
     folded_parts = [part.casefold() for part in parts]
     folded_path = "/".join(folded_parts)
+    folded_allow = [pattern.casefold() for pattern in allow if "/" not in pattern]
+    checked_parts = [part for part in folded_parts if not any(fnmatchcase(part, p) for p in folded_allow)]
     for pattern in deny:
         folded_pattern = pattern.casefold()
         if "/" in folded_pattern:
             if fnmatchcase(folded_path, folded_pattern.lstrip("/")):
                 return pattern
-        elif any(fnmatchcase(part, folded_pattern) for part in folded_parts):
+        elif any(fnmatchcase(part, folded_pattern) for part in checked_parts):
             return pattern
     return None

@@ -2,11 +2,14 @@
 
 HTML documents that a browser navigates to get the client tag; everything else
 is sent as it is on disk, with validators so that a refreshed stylesheet or
-image costs a 304 when it did not change.
+image costs a 304 when it did not change. Files are read as one version even
+while an editor rewrites them (:mod:`hotreload.snapshot`); only files too big
+to hold in memory are streamed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import mimetypes
@@ -22,12 +25,14 @@ from aiohttp import web
 
 from .inject import document_encoding, inject_tag, wants_injection
 from .paths import DEFAULT_DENY, Refused, resolve_request_path
+from .ranges import UNSATISFIABLE, byte_range, content_range
+from .snapshot import MAX_SNAPSHOT_BYTES, read_snapshot, read_snapshot_now
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
 # The query parameter the client adds to refreshed stylesheet and image URLs.
 VERSION_PARAM = "hr"
-# Files up to this size are read whole and sent from memory.
+# Files up to this size are read in the event loop itself, bigger ones in a thread.
 SMALL_FILE = 512 * 1024
 
 # mimetypes depends on the host's /etc/mime.types; pin what browsers are strict about.
@@ -83,24 +88,9 @@ def content_type(path: Path) -> str:
     return guessed or "application/octet-stream"
 
 
-# HTML documents are read whole (they are injected into); a file that changes
-# while it is read is read again so a torn half-file is never sent.
-_READ_ATTEMPTS = 5
-
-
 def read_stable(path: Path) -> tuple[bytes, os.stat_result]:
-    """Read ``path`` so that the bytes match one state of the file."""
-    for _ in range(_READ_ATTEMPTS):
-        before = path.stat()
-        data = path.read_bytes()
-        after = path.stat()
-        if (before.st_mtime_ns, before.st_size, before.st_ino) == (
-            after.st_mtime_ns,
-            after.st_size,
-            after.st_ino,
-        ) and len(data) == after.st_size:
-            return data, after
-    return data, after
+    """Read ``path`` so that the bytes match one state of the file (see :func:`read_snapshot`)."""
+    return read_snapshot(path)
 
 
 @dataclass(frozen=True)
@@ -139,6 +129,7 @@ class StaticFiles:
         *,
         client_tag: Callable[[], str | None] = lambda: None,
         deny: Sequence[str] = DEFAULT_DENY,
+        allow: Sequence[str] = (),
         follow_symlinks: bool = False,
         on_page: Callable[[ServedPage], None] | None = None,
         on_file: Callable[[str, Path, Mapping[str, str]], None] | None = None,
@@ -147,6 +138,7 @@ class StaticFiles:
         self.root = root
         self.client_tag = client_tag
         self.deny = tuple(deny)
+        self.allow = tuple(allow)
         self.follow_symlinks = follow_symlinks
         self.on_page = on_page
         self.on_file = on_file
@@ -159,7 +151,7 @@ class StaticFiles:
             )
         raw_path = request.rel_url.raw_path
         found = resolve_request_path(
-            self.root, raw_path, deny=self.deny, follow_symlinks=self.follow_symlinks
+            self.root, raw_path, deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
         )
         url_path = request.path
         if isinstance(found, Refused):
@@ -192,7 +184,7 @@ class StaticFiles:
         tag = self.client_tag()
         if path.suffix.lower() in HTML_SUFFIXES and tag is not None and wants_injection(request.headers):
             try:
-                body, st = read_stable(path)
+                body, st = await self.read(path, st.st_size)
             except PermissionError:
                 return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
             except FileNotFoundError:
@@ -220,19 +212,30 @@ class StaticFiles:
             # A refreshed reference (?hr=...) names one version of the file for
             # good, so the browser may reuse what it preloaded without asking again.
             headers["Cache-Control"] = "max-age=31536000, immutable"
-        if st.st_size <= SMALL_FILE and "Range" not in request.headers:
-            # Small files are answered from memory: no thread-pool hop on the
-            # hot path, and an ETag from the content, so a same-size edit
-            # within one mtime tick is never answered with a stale 304.
-            try:
-                body, st = read_stable(path)
-            except PermissionError:
-                return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
-            except FileNotFoundError:
-                return self.not_found(request, url_path)
-            return self.bytes_response(request, body, headers, st.st_mtime)
-        # FileResponse does ETag/Last-Modified, 304s, HEAD and Range requests.
-        return web.FileResponse(path, headers=headers)
+        if st.st_size > MAX_SNAPSHOT_BYTES:
+            # Too big to hold (a video): streamed, with FileResponse's validators and ranges.
+            return web.FileResponse(path, headers=headers)
+        # Answered from memory with an ETag from the content, so a same-size
+        # edit within one mtime tick is never answered with a stale 304.
+        try:
+            body, st = await self.read(path, st.st_size)
+        except PermissionError:
+            return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return self.not_found(request, url_path)
+        return self.bytes_response(request, body, headers, st.st_mtime)
+
+    async def read(self, path: Path, size: int) -> tuple[bytes, os.stat_result]:
+        """One whole version of ``path`` (see :mod:`hotreload.snapshot`).
+
+        A small file that holds still is read right here, with no thread-pool
+        hop on the hot path; a big one, or one being written, in a thread.
+        """
+        if size <= SMALL_FILE:
+            snapshot = read_snapshot_now(path)
+            if snapshot is not None:
+                return snapshot
+        return await asyncio.to_thread(read_snapshot, path)
 
     def bytes_response(
         self, request: web.Request, body: bytes, headers: dict[str, str], mtime: float | None, status: int = 200
@@ -243,6 +246,16 @@ class StaticFiles:
             headers["Last-Modified"] = formatdate(mtime, usegmt=True)
         if status == 200 and _not_modified(request, etag, mtime):
             return web.Response(status=304, headers=headers)
+        if status == 200:
+            headers["Accept-Ranges"] = "bytes"
+            wanted = byte_range(request.headers.get("Range"), len(body))
+            if wanted is not None and _if_range_holds(request, etag, headers.get("Last-Modified")):
+                if wanted is UNSATISFIABLE:
+                    headers["Content-Range"] = f"bytes */{len(body)}"
+                    return web.Response(status=416, headers=headers)
+                start, stop = wanted  # type: ignore[misc]
+                headers["Content-Range"] = content_range(start, stop, len(body))
+                status, body = 206, body[start:stop]
         if request.method == "HEAD":
             headers["Content-Length"] = str(len(body))
             return web.Response(status=status, headers=headers)
@@ -285,7 +298,7 @@ class StaticFiles:
         for entry in entries:
             child = url_path + entry.name
             refused = resolve_request_path(
-                self.root, quote(child), deny=self.deny, follow_symlinks=self.follow_symlinks
+                self.root, quote(child), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
             )
             if isinstance(refused, Refused):
                 continue
@@ -318,6 +331,17 @@ def _not_modified(request: web.Request, etag: str, mtime: float | None) -> bool:
         except (TypeError, ValueError):
             return False
     return False
+
+
+def _if_range_holds(request: web.Request, etag: str, last_modified: str | None) -> bool:
+    """A Range applies unless If-Range names another version (RFC 9110, 13.1.5)."""
+    if_range = request.headers.get("If-Range")
+    if if_range is None:
+        return True
+    if_range = if_range.strip()
+    if if_range.startswith('"'):
+        return if_range == etag
+    return last_modified is not None and if_range == last_modified
 
 
 def _human_size(size: int) -> str:
