@@ -2,7 +2,9 @@
 
 Each tab gets a bounded queue and its own sender task, so a tab that stops
 reading never delays the others; once its queue is full it is dropped (it
-reconnects and catches up when it reads again).
+reconnects and catches up when it reads again). What a tab sends is bounded
+too (see :mod:`hotreload.limits`): frames over the size limit close it,
+frames over the rate limit and malformed ones are ignored and logged.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Iterable
 
 from aiohttp import WSMsgType, web
 
+from .limits import MAX_CLIENT_MESSAGE, MAX_QUEUED_BYTES, MAX_QUEUED_FRAMES, MessageRate
 from .protocol import (
     SUBPROTOCOL,
     ClientCustom,
@@ -31,8 +35,8 @@ from .protocol import (
 
 log = logging.getLogger("hotreload.channel")
 
-QUEUE_SIZE = 256
-MAX_MESSAGE = 64 * 1024
+QUEUE_SIZE = MAX_QUEUED_FRAMES
+MAX_MESSAGE = MAX_CLIENT_MESSAGE
 HEARTBEAT = 15.0
 CLOSE_GOING_AWAY = 1001
 CLOSE_TOO_SLOW = 1013
@@ -48,6 +52,9 @@ class Tab:
     page: str | None = None  # normalised page key, once reported
     queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     sender: asyncio.Task[None] | None = None
+    queued_bytes: int = 0  # in the queue, not yet handed to the socket
+    rate: MessageRate = field(default_factory=MessageRate)
+    malformed: int = 0  # messages ignored as malformed or unknown
 
 
 class Channel:
@@ -82,11 +89,16 @@ class Channel:
         """Queue an encoded frame for ``tabs`` (all tabs when None); return how many got it."""
         count = 0
         for tab in list(self.tabs if tabs is None else tabs):
+            if tab.queued_bytes + len(frame) > MAX_QUEUED_BYTES:
+                self._drop(tab, f"stopped reading ({tab.queued_bytes:,} bytes waiting)")
+                continue
             try:
                 tab.queue.put_nowait(frame)
-                count += 1
             except asyncio.QueueFull:
-                self._drop(tab, "stopped reading (send queue full)")
+                self._drop(tab, f"stopped reading ({tab.queue.qsize()} messages waiting)")
+                continue
+            tab.queued_bytes += len(frame)
+            count += 1
         return count
 
     def tabs_on(self, pages: Iterable[str]) -> list[Tab]:
@@ -117,10 +129,22 @@ class Channel:
         tab.queue.put_nowait(encode(self.hello()))
         try:
             async for msg in ws:
+                if msg.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    if msg.type == WSMsgType.ERROR:
+                        log.warning("tab %d: %s; disconnected", tab.id, msg.data)
+                    continue
+                if not tab.rate.allow(time.monotonic()):
+                    # Not even decoded: a flood costs as little as possible.
+                    if tab.rate.refused == 1:
+                        log.warning(
+                            "tab %d sends more than %d messages a second; the extra ones are ignored",
+                            tab.id, tab.rate.per_second,
+                        )
+                    continue
                 if msg.type == WSMsgType.TEXT:
                     await self._receive(tab, msg.data)
-                elif msg.type == WSMsgType.BINARY:
-                    log.info("tab %d sent a binary frame; ignored", tab.id)
+                else:
+                    self._ignore(tab, "a binary frame")
         finally:
             self._forget(tab)
         return ws
@@ -129,7 +153,7 @@ class Channel:
         try:
             message: ClientMessage = decode_client(frame)
         except ProtocolError as exc:
-            log.info("tab %d sent a malformed message (%s); ignored", tab.id, exc)
+            self._ignore(tab, f"a malformed message ({exc})")
             return
         if isinstance(message, Ping):
             self.send(encode(Pong()), [tab])
@@ -146,10 +170,17 @@ class Channel:
             if self.on_log is not None:
                 self.on_log(tab, message)
 
+    def _ignore(self, tab: Tab, what: str) -> None:
+        tab.malformed += 1
+        # Said once per tab, then only in verbose mode: a broken client repeats itself.
+        level = logging.WARNING if tab.malformed == 1 else logging.DEBUG
+        log.log(level, "tab %d sent %s; ignored", tab.id, what)
+
     async def _pump(self, tab: Tab) -> None:
         try:
             while True:
                 frame = await tab.queue.get()
+                tab.queued_bytes -= len(frame)
                 await tab.ws.send_str(frame)
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             pass

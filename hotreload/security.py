@@ -37,8 +37,11 @@ from dataclasses import dataclass
 __all__ = [
     "HostPolicy",
     "cross_site_no_cors",
+    "exposed_to_network",
     "local_addresses",
+    "network_urls",
     "new_token",
+    "refused_host_message",
     "tokens_equal",
 ]
 
@@ -244,6 +247,64 @@ def cross_site_no_cors(headers: Mapping[str, str]) -> bool:
     site = _header_value(headers, "Sec-Fetch-Site")
     mode = _header_value(headers, "Sec-Fetch-Mode")
     return site == "cross-site" and mode == "no-cors"
+
+
+def refused_host_message(host_header: str | None) -> str:
+    """The body of the 403 answer to a request whose ``Host`` is not allowed.
+
+    It names the flag that allows the host, with the host's name filled in,
+    since the usual cause is the developer's own proxy or tunnel.
+
+        >>> "--allowed-host dev.example.test" in refused_host_message("dev.example.test:8000")
+        True
+    """
+    if not host_header:
+        return "403: a request without a Host header is refused.\n"
+    authority = _parse_authority(host_header)
+    name = authority.host if authority is not None else None
+    flag = f"--allowed-host {name}" if name else "--allowed-host NAME"
+    shown = host_header if host_header.isprintable() and len(host_header) <= 255 else "(not shown)"
+    return (
+        f"403: this dev server does not answer requests for the host {shown!r} "
+        "(a protection against DNS rebinding).\n"
+        f"If you reach it through that name on purpose, start it with {flag}.\n"
+    )
+
+
+def exposed_to_network(bound_host: str) -> bool:
+    """Whether listening on ``bound_host`` lets other machines connect.
+
+        >>> exposed_to_network("127.0.0.1"), exposed_to_network("localhost"), exposed_to_network("0.0.0.0")
+        (False, False, True)
+    """
+    host = bound_host.strip().removeprefix("[").removesuffix("]")
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return False
+    ip = _parse_ip(host)
+    return ip is None or not ip.is_loopback
+
+
+def network_urls(bound_host: str, port: int) -> list[str]:
+    """The URLs other machines reach the server on when it listens on every interface.
+
+    Empty unless ``bound_host`` is a wildcard (``0.0.0.0``, ``::`` or empty);
+    IPv6 addresses only when it is ``::``, and in brackets.
+
+        for url in network_urls("0.0.0.0", 8000):
+            print(f"  Network: {url}")    # http://192.168.1.20:8000/
+    """
+    host = bound_host.strip().removeprefix("[").removesuffix("]")
+    if host and not _is_unspecified(host):
+        return []
+    ipv6 = _parse_ip(host) is not None and ":" in host
+    urls = []
+    for address in local_addresses():
+        if ":" in address:
+            if ipv6:
+                urls.append(f"http://[{address}]:{port}/")
+        else:
+            urls.append(f"http://{address}:{port}/")
+    return urls
 
 
 def local_addresses() -> list[str]:

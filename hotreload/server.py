@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import errno
 import html
 
@@ -28,6 +29,8 @@ from aiohttp import web
 from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
 from .custom import CustomClient, CustomEvents, CustomHandler
+from .limits import MAX_HEADER_LINE, MAX_HEADERS, MAX_REQUEST_BODY, MAX_REQUEST_LINE
+from .logs import log_to_terminal
 from .moduleplan import outgoing_for
 from .modules import SiteModules
 from .pagetracker import PageTracker
@@ -36,7 +39,9 @@ from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_upda
 from .protocol import (
     CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientCustom, ClientLog, Hello, PageReport, Prune, Reload, encode,
 )
-from .security import HostPolicy, cross_site_no_cors, local_addresses, new_token, tokens_equal
+from .security import (
+    HostPolicy, cross_site_no_cors, exposed_to_network, network_urls, new_token, refused_host_message, tokens_equal,
+)
 from .static import StaticFiles
 from .terminal import Terminal
 from .watch import ChangeBatch, Watcher, make_ignore
@@ -91,7 +96,8 @@ class DevServer:
         self.static = StaticFiles(
             self.root,
             client_tag=self.client_tag,
-            deny=DEFAULT_DENY,
+            deny=DEFAULT_DENY + tuple(config.deny),
+            allow=config.allow,
             follow_symlinks=config.follow_symlinks,
             on_page=self.pages.page_served if config.reload else None,
             on_file=self.pages.file_served if config.reload else None,
@@ -103,6 +109,7 @@ class DevServer:
         self._runner: web.AppRunner | None = None
         self._client_dir = client_dir()
         self._stopped = asyncio.Event()
+        self._cleanup = contextlib.ExitStack()
 
     # ---- lifecycle -----------------------------------------------------------
 
@@ -117,6 +124,13 @@ class DevServer:
 
     async def start(self) -> None:
         """Check the folder, bind the port, start watching, print the banner."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         root = self.root
         if not root.exists():
             raise ServeError(f"folder not found: {root}")
@@ -129,10 +143,14 @@ class DevServer:
         for extra in self.config.watch:
             if not extra.exists():
                 raise ServeError(f"--watch path not found: {extra}")
+        self._cleanup.enter_context(log_to_terminal(self.terminal))
         sock = self._bind()
         self.port = sock.getsockname()[1]
         self.host_policy = HostPolicy(self.config.host, self.port, self.config.allowed_hosts)
-        self._runner = web.AppRunner(self.make_app(), handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            self.make_app(), handle_signals=False, access_log=None,
+            max_line_size=MAX_REQUEST_LINE, max_field_size=MAX_HEADER_LINE, max_headers=MAX_HEADERS,
+        )
         await self._runner.setup()
         await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
         watching: list[tuple[str, int]] = []
@@ -145,11 +163,9 @@ class DevServer:
             await self.watcher.start()
             watching = [(str(self.config.root), self.watcher.file_count)]
             watching += [(str(p), 0) for p in self.config.watch]
-        urls = [self.url]
-        if self.config.host in ("0.0.0.0", "::"):
-            urls += [f"http://{a}:{self.port}/" for a in local_addresses() if not a.startswith("127.")]
+        urls = [self.url, *network_urls(self.config.host, self.port)]
         self.terminal.banner(str(self.config.root), urls, watching, self.config.reload)
-        if self.config.host not in ("127.0.0.1", "localhost", "::1") and not self.config.host.startswith("127."):
+        if exposed_to_network(self.config.host):
             self.terminal.warn(
                 f"listening on {self.config.host}: other machines on your network can read this folder"
             )
@@ -164,6 +180,7 @@ class DevServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._cleanup.close()
         self._stopped.set()
 
     async def __aenter__(self) -> "DevServer":
@@ -235,7 +252,7 @@ class DevServer:
     # ---- HTTP ---------------------------------------------------------------
 
     def make_app(self) -> web.Application:
-        app = web.Application(middlewares=[self._guard], client_max_size=1024**2)
+        app = web.Application(middlewares=[self._guard], client_max_size=MAX_REQUEST_BODY)
         app.router.add_route("GET", WS_PATH, self._websocket)
         app.router.add_route("GET", CLIENT_PREFIX + "ping", self._ping)
         app.router.add_route("GET", CLIENT_PREFIX + "locate", self._locate)
@@ -246,20 +263,18 @@ class DevServer:
     @web.middleware
     async def _guard(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
         policy = self.host_policy
-        if policy is not None and not policy.host_allowed(request.host if "Host" in request.headers else None):
-            return web.Response(
-                status=403,
-                text=(
-                    f"403: the Host {request.headers.get('Host', '(none)')!r} is not allowed. "
-                    "If you reach this server through that name, start it with --allowed-host NAME.\n"
-                ),
-            )
+        host = request.host if "Host" in request.headers else None
+        if policy is not None and not policy.host_allowed(host):
+            return _protected(web.Response(status=403, text=refused_host_message(host)))
         if cross_site_no_cors(request.headers):
-            return web.Response(status=403, text="403: cross-site no-cors requests are refused\n")
-        response = await handler(request)
-        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+            return _protected(web.Response(status=403, text="403: cross-site no-cors requests are refused\n"))
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # Redirects and errors raised by handlers carry the headers too.
+            _protected(exc)
+            raise
+        return _protected(response)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if not self.config.reload:
@@ -480,6 +495,16 @@ class DevServer:
             self.terminal.warn(text)
         else:
             self.terminal.info(text)
+
+
+def _protected(response: web.StreamResponse) -> web.StreamResponse:
+    """Add the headers that keep other sites from using a response."""
+    if not response.prepared:  # a WebSocket's headers are gone already
+        # Another site may not embed or read it as a subresource (images,
+        # scripts, fetches without CORS), and a browser must not guess its type.
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 __all__ = ["DevServer", "ServeError", "client_dir"]
