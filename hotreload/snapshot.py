@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-__all__ = ["MAX_SNAPSHOT_BYTES", "read_snapshot", "read_snapshot_now"]
+__all__ = ["MAX_SNAPSHOT_BYTES", "StillChanging", "read_snapshot", "read_snapshot_now"]
 
 MAX_SNAPSHOT_BYTES = 32 * 1024**2
 """Files up to this size are read whole into memory; bigger ones (videos) are streamed."""
@@ -29,6 +29,10 @@ _RETRY_DELAYS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.3)
 # File times on Linux advance with the scheduler's tick (a few milliseconds):
 # a file modified this recently may change again without its times changing.
 _RECENT_NS = 1_000_000_000
+
+
+class StillChanging(Exception):
+    """The file kept changing for as long as :func:`read_snapshot` waited for it to hold still."""
 
 
 def _signature(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -84,9 +88,10 @@ def read_snapshot(path: Path) -> tuple[bytes, os.stat_result]:
     """The bytes of ``path`` as they were at one moment, and the stat of that version.
 
     Raises what ``open`` raises (``FileNotFoundError``, ``PermissionError``,
-    ``IsADirectoryError``). A file that never holds still for about a second
-    (a log being appended to) is returned as last read. May sleep: call it
-    from a thread when an event loop must keep running.
+    ``IsADirectoryError``), and :class:`StillChanging` for a file that does
+    not hold still at any moment for about a second (rewritten over and over):
+    no version of it can be vouched for. May sleep: call it from a thread when
+    an event loop must keep running.
 
         >>> import tempfile
         >>> with tempfile.NamedTemporaryFile() as f:
@@ -96,13 +101,12 @@ def read_snapshot(path: Path) -> tuple[bytes, os.stat_result]:
     """
     fd = _open(path)
     try:
-        data, st = b"", os.fstat(fd)
         for delay in _RETRY_DELAYS:
             if delay:
                 time.sleep(delay)
             data, st, stable = _attempt(fd)
             if stable:
-                break
-        return data, st
+                return data, st
+        raise StillChanging(path)
     finally:
         os.close(fd)

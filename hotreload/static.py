@@ -26,7 +26,7 @@ from aiohttp import web
 from .inject import document_encoding, inject_tag, wants_injection
 from .paths import DEFAULT_DENY, Refused, resolve_request_path
 from .ranges import UNSATISFIABLE, byte_range, content_range
-from .snapshot import MAX_SNAPSHOT_BYTES, read_snapshot, read_snapshot_now
+from .snapshot import MAX_SNAPSHOT_BYTES, StillChanging, read_snapshot, read_snapshot_now
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
@@ -189,6 +189,8 @@ class StaticFiles:
                 return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
             except FileNotFoundError:
                 return self.not_found(request, url_path)
+            except StillChanging:
+                return self.still_changing(request, url_path)
             encoding = document_encoding(body, None)
             served = ServedPage(url_path, path, body, encoding)
             if self.on_page is not None:
@@ -223,7 +225,11 @@ class StaticFiles:
             return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return self.not_found(request, url_path)
-        return self.bytes_response(request, body, headers, st.st_mtime)
+        except StillChanging:
+            return self.still_changing(request, url_path)
+        # Hashing a big file costs more than sending it; its checked stat names the version as well.
+        etag = None if len(body) <= SMALL_FILE else _stat_etag(st)
+        return self.bytes_response(request, body, headers, st.st_mtime, etag=etag)
 
     async def read(self, path: Path, size: int) -> tuple[bytes, os.stat_result]:
         """One whole version of ``path`` (see :mod:`hotreload.snapshot`).
@@ -238,9 +244,11 @@ class StaticFiles:
         return await asyncio.to_thread(read_snapshot, path)
 
     def bytes_response(
-        self, request: web.Request, body: bytes, headers: dict[str, str], mtime: float | None, status: int = 200
+        self, request: web.Request, body: bytes, headers: dict[str, str], mtime: float | None, status: int = 200,
+        *, etag: str | None = None,
     ) -> web.Response:
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        if etag is None:
+            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         headers = {**headers, "ETag": etag}
         if mtime is not None:
             headers["Last-Modified"] = formatdate(mtime, usegmt=True)
@@ -289,6 +297,14 @@ class StaticFiles:
         title = f"{status} {_REASONS.get(status, 'Error')}"
         return self.generated_page(request, status, title, f"<h1>{html.escape(title)}</h1><p>{html.escape(reason)}</p>")
 
+    def still_changing(self, request: web.Request, url_path: str) -> web.Response:
+        """503 for a file rewritten without pause: better no answer than a torn one."""
+        response = self.error_page(
+            request, 503, f"{url_path} is being written to without pause; it is served once it holds still"
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+
     def listing(self, request: web.Request, folder: Path, url_path: str) -> web.Response:
         rows = []
         try:
@@ -333,6 +349,11 @@ def _not_modified(request: web.Request, etag: str, mtime: float | None) -> bool:
     return False
 
 
+def _stat_etag(st: os.stat_result) -> str:
+    """An ETag naming one version of a file by its identity, size and times (nanoseconds)."""
+    return f'"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ctime_ns:x}"'
+
+
 def _if_range_holds(request: web.Request, etag: str, last_modified: str | None) -> bool:
     """A Range applies unless If-Range names another version (RFC 9110, 13.1.5)."""
     if_range = request.headers.get("If-Range")
@@ -352,7 +373,7 @@ def _human_size(size: int) -> str:
     return ""
 
 
-_REASONS = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+_REASONS = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 503: "Busy"}
 
 _PAGE_CSS = (
     "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#222}"
