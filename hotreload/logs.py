@@ -27,6 +27,7 @@ __all__ = ["TerminalHandler", "log_to_terminal"]
 # aiohttp.server: errors while reading or answering a request;
 # aiohttp.web: errors in handlers; aiohttp.websocket: bad frames.
 ROUTED_LOGGERS = ("hotreload", "aiohttp.server", "aiohttp.web", "aiohttp.websocket")
+_TRACEBACKS = logging.Formatter()
 
 
 class TerminalHandler(logging.Handler):
@@ -46,7 +47,7 @@ class TerminalHandler(logging.Handler):
                 return
             message = record.getMessage()
             if record.exc_info and record.levelno >= logging.ERROR:
-                message += "\n" + self.formatException(record.exc_info)
+                message += "\n" + _TRACEBACKS.formatException(record.exc_info)
             if record.levelno >= logging.ERROR:
                 self.terminal.error(message)
             elif record.levelno >= logging.WARNING:

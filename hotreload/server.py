@@ -148,11 +148,11 @@ class DevServer:
         self.port = sock.getsockname()[1]
         self.host_policy = HostPolicy(self.config.host, self.port, self.config.allowed_hosts)
         self._runner = web.AppRunner(
-            self.make_app(), handle_signals=False, access_log=None,
+            self.make_app(), handle_signals=False, access_log=None, shutdown_timeout=1.0,
             max_line_size=MAX_REQUEST_LINE, max_field_size=MAX_HEADER_LINE, max_headers=MAX_HEADERS,
         )
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, sock).start()
         watching: list[tuple[str, int]] = []
         if self.config.reload:
             paths = [root, *(p.resolve() for p in self.config.watch)]
@@ -165,6 +165,8 @@ class DevServer:
             watching += [(str(p), 0) for p in self.config.watch]
         urls = [self.url, *network_urls(self.config.host, self.port)]
         self.terminal.banner(str(self.config.root), urls, watching, self.config.reload)
+        if self.config.reload and self.config.poll:
+            self.terminal.info("polling for changes (--poll)")
         if exposed_to_network(self.config.host):
             self.terminal.warn(
                 f"listening on {self.config.host}: other machines on your network can read this folder"
