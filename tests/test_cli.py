@@ -79,3 +79,14 @@ def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
     code = server.stop()
     assert code == 0
     assert not any("Traceback" in line for line in server.lines)
+
+
+def test_deny_and_allow_patterns_are_checked_when_parsed(tmp_path: Path) -> None:
+    out = run_cli("serve", str(tmp_path), "--allow", "*")
+    assert out.returncode == 2 and "every hidden file" in out.stderr
+    out = run_cli("serve", str(tmp_path), "--allow", "docs/.vitepress")
+    assert out.returncode == 2 and "without '/'" in out.stderr
+    out = run_cli("serve", str(tmp_path), "--deny", "/")
+    assert out.returncode == 2 and "denies nothing" in out.stderr
+    out = run_cli("serve", "--help")
+    assert "--deny GLOB" in out.stdout and "--allow NAME" in out.stdout and "--follow-symlinks" in out.stdout

@@ -347,3 +347,71 @@ def test_the_documented_examples_hold() -> None:
     results = doctest.testmod(security, optionflags=doctest.ELLIPSIS)
     assert results.attempted >= 5
     assert results.failed == 0
+
+
+# ---- what the server says about the network it is exposed to ------------------------------
+
+
+def test_the_refusal_of_a_host_names_the_flag_with_that_host() -> None:
+    assert "--allowed-host dev.example.test." in security.refused_host_message("dev.example.test:5173")
+    assert "--allowed-host 10.0.0.5." in security.refused_host_message("10.0.0.5")
+    assert "--allowed-host NAME" in security.refused_host_message("bad host!")
+    assert "without a Host" in security.refused_host_message(None)
+    assert "\x1b" not in security.refused_host_message("evil\x1b[31m")
+
+
+@pytest.mark.parametrize(
+    "host, exposed",
+    [("127.0.0.1", False), ("127.0.0.2", False), ("::1", False), ("[::1]", False), ("localhost", False),
+     ("app.localhost", False), ("0.0.0.0", True), ("::", True), ("", True), ("192.168.1.20", True),
+     ("fd00::2", True), ("my-laptop.lan", True)],
+)
+def test_binding_anything_but_loopback_is_exposed(host: str, exposed: bool) -> None:
+    assert security.exposed_to_network(host) is exposed
+
+
+def test_network_urls_list_every_lan_address_for_a_wildcard_bind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(security, "local_addresses", lambda: ["192.0.2.7", "198.51.100.9", "2001:db8::7"])
+    assert security.network_urls("0.0.0.0", 8000) == ["http://192.0.2.7:8000/", "http://198.51.100.9:8000/"]
+    assert security.network_urls("::", 8000) == [
+        "http://192.0.2.7:8000/", "http://198.51.100.9:8000/", "http://[2001:db8::7]:8000/",
+    ]
+    assert security.network_urls("127.0.0.1", 8000) == []
+    assert security.network_urls("192.0.2.7", 8000) == []
+
+
+def test_a_wildcard_bind_prints_the_lan_urls_and_one_warning(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """The banner for --host 0.0.0.0; the test itself listens on loopback only."""
+    import io
+    import socket as socket_module
+
+    from conftest import run_async
+    from hotreload.config import Config
+    from hotreload.server import DevServer
+    from hotreload.terminal import Terminal
+
+    monkeypatch.setattr(security, "local_addresses", lambda: ["192.0.2.7", "2001:db8::7"])
+    stream = io.StringIO()
+    server = DevServer(Config(root=tmp_path, host="0.0.0.0", port=0), terminal=Terminal(1, stream))
+
+    def loopback_only() -> socket_module.socket:
+        sock = socket_module.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        sock.setblocking(False)
+        return sock
+
+    monkeypatch.setattr(server, "_bind", loopback_only)
+
+    async def start_and_stop() -> None:
+        await server.start()
+        await server.stop()
+
+    run_async(start_and_stop())
+    lines = stream.getvalue().splitlines()
+    port = server.port
+    assert f"  ➜ Local:   http://127.0.0.1:{port}/" in lines
+    assert f"  ➜ Network: http://192.0.2.7:{port}/" in lines
+    assert not any("2001:db8" in line for line in lines)
+    warnings = [line for line in lines if "warning" in line]
+    assert warnings == ["  warning: listening on 0.0.0.0: other machines on your network can read this folder"]
