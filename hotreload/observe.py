@@ -49,7 +49,7 @@ PROBE_PREFIX = ".hotreload-probe-"
 
 # How long a probe file may take to show up as an event before the file
 # system is taken for one that delivers none. A healthy one takes milliseconds.
-PROBE_TIMEOUT = 3.0
+PROBE_TIMEOUT = 2.0
 # How often each root folder is checked to still be the folder that is watched.
 ROOT_CHECK_INTERVAL = 0.25
 # New folders are checked for a watch this long after they appear, in one go.

@@ -126,7 +126,7 @@ frames = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(frames, min_size=1, max_size=20))
 def test_whatever_a_tab_sends_the_server_keeps_serving_every_tab(serve_once, batch: list[str]) -> None:
     server, site, params = serve_once

@@ -288,7 +288,7 @@ PIECES = [
 ]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pieces=st.lists(st.sampled_from(PIECES), min_size=1, max_size=8))
 def test_no_assembly_of_path_tricks_reaches_a_secret(live: ServerProcess, pieces: list[str]) -> None:
     path = "/" + "".join(pieces)
@@ -297,7 +297,7 @@ def test_no_assembly_of_path_tricks_reaches_a_secret(live: ServerProcess, pieces
     assert SECRET not in response, path
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=60))
 def test_no_printable_request_path_reaches_a_secret_or_fails_the_server(live: ServerProcess, raw: str) -> None:
     response = raw_request(live.url, get("/" + raw))

@@ -72,7 +72,7 @@ documents = st.one_of(
 names = (f"/page{i}.html" for i in itertools.count())
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=documents)
 def test_a_served_page_minus_the_client_tag_is_the_file(live: ServerProcess, document: bytes) -> None:
     name = next(names)
