@@ -87,7 +87,7 @@ def test_a_flood_of_messages_is_cut_to_the_rate_and_the_tab_stays_connected(serv
 MALFORMED = [
     "not json", "[1, 2]", "null", '"page"', "{}", '{"type": 42}', '{"type": "unknown"}', '{"type": "page"}',
     '{"type": "page", "path": "relative"}', '{"type": "page", "path": "/", "seq": -1}',
-    '{"type": "page", "path": "/", "seq": true}', '{"type": "page", "path": "/../../etc/passwd", "seq": 0}',
+    '{"type": "page", "path": "/", "seq": true}',
     '{"type": "custom"}', '{"type": "log", "level": "fatal", "message": "x"}', '{"type": "log", "level": "info"}',
     "{" * 5000, '{"type": "page", "path": "/' + "a" * 5000 + '"}',
 ]
@@ -103,6 +103,9 @@ def test_malformed_messages_are_ignored_and_logged_once(serve, site: Path) -> No
             for frame in MALFORMED:
                 await tab.ws.send_str(frame)
             await tab.ws.send_bytes(b"\x00\x01binary")
+            # A page outside the root is only a name to the server: nothing is read for it.
+            await tab.send({"type": "page", "path": "/../../etc/passwd", "seq": 0})
+            await tab.send({"type": "page", "path": "/", "instance": params["instance"], "seq": 0})
             await tab.send({"type": "ping"})
             await tab.wait_for(lambda t: bool(t.of_type("pong")))
             edit_css(site, 1)

@@ -213,27 +213,37 @@ def test_a_renamed_folder_keeps_being_watched_under_its_new_name(serve, site: Pa
 
 
 def test_two_thousand_files_written_into_a_new_folder_all_arrive(serve, site: Path, new_page) -> None:
-    server = serve(str(site))
-    params = client_params(server.url)
-    page = new_page(server.url + "gen/page.html")
     count = 2000
-    expected = {f"/gen/part{i // 500}/file{i}.txt" for i in range(count)}
+    names = [f"gen/part{i // 500}/pic{i}.png" for i in range(count)]
+    (site / "gallery.html").write_text(
+        "<!doctype html><title>Gallery</title>" + "".join(f'<img src="{name}" width=2 height=2>' for name in names)
+    )
+    (site / "last.html").write_text(
+        "<!doctype html><title>Last</title>" + "".join(f'<img src="{name}">' for name in names[-3:])
+    )
+    server = serve(str(site))
+    last = new_page(server.url + "last.html")
+    folder_page = new_page(server.url + "gen/")
+    assert "404" in folder_page.title()
+    params = client_params(server.url, "/gallery.html")
+    pixel = (site / "img" / "logo.png").read_bytes()
 
     async def scenario() -> set[str]:
         async with aiohttp.ClientSession() as session:
-            tab = await open_tab(session, server.url, params)
-            generated = site / "gen"
-            for i in range(count):
-                folder = generated / f"part{i // 500}"
-                folder.mkdir(parents=True, exist_ok=True)
-                (folder / f"file{i}.txt").write_text(f"file {i}")
-            (generated / "page.html").write_text("<!doctype html><title>Generated</title>")
+            # A scripted tab on the page that shows all of them sees every update message.
+            tab = await open_tab(session, server.url, params, page="/gallery.html")
+            for name in names:  # gen/ does not exist yet: a new folder, filled at once
+                path = site / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(pixel)
+            (site / "gen" / "index.html").write_text("<!doctype html><title>Generated</title>")
+            expected = {"/" + name for name in names}
             await tab.wait_for(lambda t: expected <= t.updated_paths(), timeout=LONG / 1000)
             return tab.updated_paths()
 
-    seen = run_async(scenario())
-    assert seen == expected
-    page.wait_for_function("() => document.title === 'Generated'", timeout=LONG)
+    assert run_async(scenario()) == {"/" + name for name in names}
+    last.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)", timeout=LONG)
+    folder_page.wait_for_function("() => document.title === 'Generated'", timeout=LONG)
 
 
 # ---- reading files that are being written -----------------------------------------------
@@ -316,7 +326,7 @@ def masked_text_frame(text: str) -> bytes:
     return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-def stuck_tab(url: str, params: dict[str, str]) -> socket.socket:
+def stuck_tab(url: str, params: dict[str, str], page: str = "/") -> socket.socket:
     """A WebSocket client that says which page it shows, then never reads again."""
     host, port = url.split("//", 1)[1].strip("/").split(":")
     sock = socket.socket()
@@ -332,28 +342,26 @@ def stuck_tab(url: str, params: dict[str, str]) -> socket.socket:
     while b"\r\n\r\n" not in answer:
         answer += sock.recv(1)
     assert answer.startswith(b"HTTP/1.1 101"), answer
-    sock.sendall(masked_text_frame('{"type":"page","path":"/"}'))
+    sock.sendall(masked_text_frame(f'{{"type":"page","path":"{page}"}}'))
     return sock
 
 
-def test_a_tab_that_stops_reading_is_dropped_without_delaying_the_others(
-    serve, site: Path, new_page, tmp_path: Path
-) -> None:
+def test_a_tab_that_stops_reading_is_dropped_without_delaying_the_others(serve, site: Path, new_page) -> None:
+    # The stuck tab shows a page of 200 images with long paths: each time they
+    # change, it is sent one big update message, and its backlog grows fast.
+    deep = "data/" + "/".join(f"{'x' * 150}{level}" for level in range(12))
+    images = [f"{deep}/pic{i}.png" for i in range(200)]
+    (site / deep).mkdir(parents=True)
+    for name in images:
+        (site / name).write_bytes(b"")
+    (site / "wall.html").write_text("<!doctype html>" + "".join(f'<img src="{name}">' for name in images))
     server = serve(str(site))
-    params = client_params(server.url)
     page = new_page(server.url)
     mark(page)
-    stuck = stuck_tab(server.url, params)
-    (site / "data").mkdir()
-    deep = "/".join(f"{'x' * 150}{level}" for level in range(12))
+    stuck = stuck_tab(server.url, client_params(server.url, "/wall.html"), page="/wall.html")
     for round_ in range(40):
-        # A folder of 200 files with long paths moved in: one big update message,
-        # so the stuck tab's backlog grows fast.
-        staged = tmp_path / f"round{round_}"
-        (staged / deep).mkdir(parents=True)
-        for i in range(200):
-            (staged / deep / f"f{i}.txt").write_text(str(round_))
-        os.rename(staged, site / "data" / staged.name)
+        for name in images:
+            (site / name).write_bytes(bytes([round_]))
         recolour(site, f"{round_}, 1, 2")
         wait_style(page, "body", "color", f"rgb({round_}, 1, 2)", timeout=LONG)
         if any("dropping tab" in line for line in server.lines):
