@@ -28,6 +28,10 @@ so that a single save reaches the browser at once). When several files change
 together the lull that ends the batch is longer, and it grows with the length
 of the burst, so that a script or a checkout comes out as one batch;
 ``max_wait`` caps how long a stream of events can hold a batch back.
+
+Keeping the events coming (falling back to polling at the system's watch
+limit or on a file system without events, watching a root folder again after
+it was deleted or replaced) is :mod:`hotreload.observe`'s job.
 """
 
 from __future__ import annotations
