@@ -43,7 +43,7 @@ from .security import (
     HostPolicy, cross_site_no_cors, exposed_to_network, network_urls, new_token, refused_host_message, tokens_equal,
 )
 from .static import StaticFiles
-from .terminal import Terminal
+from .terminal import Terminal, printable
 from .watch import ChangeBatch, Watcher, make_ignore
 
 # Batches remembered so a tab that reconnects gets exactly what it missed.
@@ -425,7 +425,7 @@ class DevServer:
 
     def _on_page(self, tab: Tab, report: PageReport) -> None:
         """A tab said which page it shows: send it whatever changed since that page was served."""
-        self.terminal.debug(f"tab {tab.id} shows {report.path} (seq {report.seq}, {len(self.channel.tabs)} tabs open)")
+        self.terminal.debug(printable(f"tab {tab.id} shows {report.path} (seq {report.seq}, {len(self.channel.tabs)} tabs open)"))
         if report.instance is not None and report.instance != self.instance:
             return  # the client reloads itself on a new instance
         if report.seq is None or report.seq >= self.seq:
@@ -490,7 +490,7 @@ class DevServer:
             self.terminal.update("js", path, "pruned", "nothing imports it any more")
 
     def _on_log(self, tab: Tab, entry: ClientLog) -> None:
-        text = f"[{tab.page or 'tab'}] {entry.message}"
+        text = printable(f"[{tab.page or 'tab'}] {entry.message}")
         if entry.level == "error":
             self.terminal.error(text)
         elif entry.level == "warn":

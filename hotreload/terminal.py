@@ -9,6 +9,16 @@ from typing import TextIO
 from . import __version__
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control characters shown as escapes, for text a browser tab sent:
+    it must not move the cursor, change colours or clear the user's terminal.
+
+    >>> printable("ok\x1b[2J")
+    'ok\\x1b[2J'
+    """
+    return "".join(c if c.isprintable() or c in "\n\t" else f"\\x{ord(c):02x}" for c in text)
+
+
 def _colour(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 

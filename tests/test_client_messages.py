@@ -148,3 +148,20 @@ def test_whatever_a_tab_sends_the_server_keeps_serving_every_tab(serve_once, bat
 
     run_async(scenario())
     assert server.proc.poll() is None
+
+
+def test_a_tab_cannot_drive_the_terminal_with_control_characters(serve, site: Path) -> None:
+    server = serve(str(site))
+    params = client_params(server.url)
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            tab = await open_tab(session, server.url, params)
+            await tab.send({"type": "log", "level": "warn", "message": "update failed\x1b[2J\x1b]0;owned\x07"})
+            await tab.send({"type": "ping"})
+            await tab.wait_for(lambda t: bool(t.of_type("pong")))
+
+    run_async(scenario())
+    line = server.wait_for_line(r"update failed").string
+    assert "\x1b" not in line and "\x07" not in line
+    assert "\\x1b[2J" in line
