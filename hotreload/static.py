@@ -208,6 +208,8 @@ class StaticFiles:
                 return self.error_page(request, 403, f"{url_path} is not readable (check its permissions)")
             except FileNotFoundError:
                 return self.not_found(request, url_path)
+            except StillChanging:
+                return self.still_changing(request, url_path)
             if script is not None:
                 return self.bytes_response(request, script, headers, st.st_mtime)
         if VERSION_PARAM in request.query:
