@@ -95,9 +95,14 @@ class Recorder:
         return [dict(batch.changes) for batch in self.batches]
 
     def merged(self) -> dict[Path, ChangeKind]:
+        """The net change over all batches, as a consumer that applies them in turn sees it
+        (a file added in one batch and touched again in the next is still new)."""
         merged: dict[Path, ChangeKind] = {}
         for batch in self.batches:
-            merged.update(batch.changes)
+            for path, kind in batch.changes.items():
+                if merged.get(path) is ChangeKind.ADDED and kind is ChangeKind.MODIFIED:
+                    continue
+                merged[path] = kind
         return merged
 
 
