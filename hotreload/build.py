@@ -3,8 +3,8 @@
 A build is a command (run as its own process group) or a Python callable. The
 :class:`BuildRunner` runs one build at a time: changes that arrive while a build
 runs are merged into a single follow-up build, so no change is lost and no save
-is built twice. :class:`OutputSnapshot` then tells which output files the build
-really changed, so that only those reach the browser.
+is built twice. A callable fails cleanly, without a traceback, by raising
+:class:`BuildFailed`.
 
 Example::
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import hashlib
 import inspect
 import logging
 import os
@@ -27,12 +26,17 @@ import signal
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-__all__ = ["Action", "BuildResult", "BuildRunner", "OutputSnapshot", "strip_ansi"]
+from .ansi import strip_ansi
+from .outputs import OutputSnapshot
+
+# strip_ansi and OutputSnapshot live in their own modules; they stay importable
+# from here for code written against this module.
+__all__ = ["Action", "BuildFailed", "BuildResult", "BuildRunner", "OutputSnapshot", "strip_ansi"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,104 +62,42 @@ class BuildResult:
     command: str
     timed_out: bool = False
     error: str | None = None
+    # Where the failure is, when the build said so (see BuildFailed).
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
 
 
-# ---------------------------------------------------------------------------
-# Terminal escape codes (ECMA-48)
-# ---------------------------------------------------------------------------
+class BuildFailed(Exception):
+    """Raised by a build callable to fail with a clean message and no traceback.
 
-_ESC = "\x1b"
-_BEL = "\x07"
-_C1_CSI = "\x9b"
-_C1_ST = "\x9c"
-# C1 controls that open a control string ended by ST: DCS, SOS, OSC, PM, APC.
-_C1_STRING_OPENERS = frozenset("\x90\x98\x9d\x9e\x9f")
-# The same control strings written as ESC + a final byte: P X ] ^ _.
-_ESC_STRING_OPENERS = frozenset("PX]^_")
-_INTRODUCERS = frozenset(_ESC + _C1_CSI + _C1_ST) | _C1_STRING_OPENERS
+    ``message`` is what the error overlay and the terminal lead with, ``output``
+    the generator's own log (escape codes are removed, long output is tailed),
+    and ``file``/``line``/``column`` where the problem is, when known.
 
+    Example::
 
-def _end_of_csi(text: str, start: int) -> int:
-    """Index just past a control sequence whose parameters begin at ``start``."""
-    end = len(text)
-    i = start
-    while i < end and "\x30" <= text[i] <= "\x3f":  # parameter bytes
-        i += 1
-    while i < end and "\x20" <= text[i] <= "\x2f":  # intermediate bytes
-        i += 1
-    if i < end and "\x40" <= text[i] <= "\x7e":  # final byte
-        return i + 1
-    # Malformed or cut short: drop what was scanned, keep the offending character.
-    return i
-
-
-def _end_of_control_string(text: str, start: int) -> int:
-    """Index just past a control string (OSC, DCS, ...) whose body begins at ``start``.
-
-    Terminals end these with ST (``ESC \\`` or U+009C); OSC is also commonly ended
-    with BEL, as in ``ESC ] 8 ; ; url BEL`` hyperlinks. An unterminated string runs
-    to the end of the text, as it would on a terminal.
+        def build(changed: list[Path]) -> None:
+            status = run_generator()
+            if status.errors:
+                raise BuildFailed("2 errors in the docs", output=status.log, file="docs/index.rst", line=12)
     """
-    i = start
-    end = len(text)
-    while i < end:
-        char = text[i]
-        if char == _BEL or char == _C1_ST:
-            return i + 1
-        if char == _ESC and i + 1 < end and text[i + 1] == "\\":
-            return i + 2
-        i += 1
-    return end
 
-
-def _end_of_escape(text: str, start: int) -> int:
-    """Index just past the escape code whose introducer is at ``start``."""
-    char = text[start]
-    if char == _C1_CSI:
-        return _end_of_csi(text, start + 1)
-    if char in _C1_STRING_OPENERS:
-        return _end_of_control_string(text, start + 1)
-    if char == _C1_ST:
-        return start + 1
-    # ESC: look at the byte after it.
-    i = start + 1
-    if i >= len(text):
-        return i
-    follower = text[i]
-    if follower == "[":
-        return _end_of_csi(text, i + 1)
-    if follower in _ESC_STRING_OPENERS:
-        return _end_of_control_string(text, i + 1)
-    # Any other escape: intermediates 0x20-0x2F, then one final 0x30-0x7E
-    # (ESC 7, ESC = , ESC ( B, ESC c, ...).
-    while i < len(text) and "\x20" <= text[i] <= "\x2f":
-        i += 1
-    if i < len(text) and "\x30" <= text[i] <= "\x7e":
-        return i + 1
-    return i
-
-
-def strip_ansi(text: str) -> str:
-    """Remove terminal escape codes: CSI (colours, cursor moves), OSC and other
-    control strings (hyperlinks, titles) and single escape codes.
-
-    >>> strip_ansi("\\x1b[1;31merror\\x1b[0m: see \\x1b]8;;https://x.org\\x07docs\\x1b]8;;\\x07")
-    'error: see docs'
-    """
-    if not any(char in _INTRODUCERS for char in text):
-        return text
-    kept: list[str] = []
-    i = 0
-    end = len(text)
-    while i < end:
-        j = i
-        while j < end and text[j] not in _INTRODUCERS:
-            j += 1
-        kept.append(text[i:j])
-        if j == end:
-            break
-        i = _end_of_escape(text, j)
-    return "".join(kept)
+    def __init__(
+        self,
+        message: str,
+        *,
+        output: str = "",
+        file: str | os.PathLike[str] | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.output = output
+        self.file = os.fspath(file) if file is not None else None
+        self.line = line
+        self.column = column
 
 
 # ---------------------------------------------------------------------------
@@ -475,6 +417,12 @@ class BuildRunner:
             exc = exc.exit if exit_code != 0 else None
         if exc is None:
             return BuildResult(ok=True, exit_code=exit_code, output="", duration=duration, command=self.command)
+        if isinstance(exc, BuildFailed):
+            collector.add_text(exc.output)
+            return BuildResult(
+                ok=False, exit_code=exit_code, output=collector.text(), duration=duration, command=self.command,
+                error=exc.message, file=exc.file, line=exc.line, column=exc.column,
+            )
         text, error = _describe_exception(exc)
         collector.add_text(text)
         return BuildResult(
@@ -584,158 +532,3 @@ class BuildRunner:
         # Members that ignored SIGTERM (or never held the pipe) still go.
         _signal_group(pid, _SIGKILL)
         await _wait_for(protocol.exited, self._kill_grace)
-
-
-# ---------------------------------------------------------------------------
-# Output snapshots
-# ---------------------------------------------------------------------------
-
-# Filesystem timestamps are coarse (a few ms on Linux, 1-2 s on some disks): a
-# file written this close to a snapshot may be rewritten in the same tick with
-# the same size, so its cached hash is not trusted next time ("racy" entries).
-_RACY_WINDOW_NS = 2_000_000_000
-_HASH_CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class _FileState:
-    size: int
-    mtime_ns: int
-    inode: int
-    digest: str
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as stream:
-        while chunk := stream.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _walk_files(root: Path, ignore: Callable[[Path], bool] | None) -> Iterator[tuple[Path, os.stat_result]]:
-    """Regular files under ``root`` (symlinked files followed, symlinked folders not)."""
-    folders = [str(root)]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # removed or unreadable while we walked
-        for entry in entries:
-            path = Path(entry.path)
-            if ignore is not None and ignore(path):
-                continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
-                elif entry.is_file():
-                    yield path, entry.stat()
-            except OSError:
-                continue
-
-
-class OutputSnapshot:
-    """Content hashes of every file under an output folder, to tell which outputs a build really changed.
-
-    Hashes are reused from an earlier snapshot for files whose size, mtime and
-    inode did not change, so re-taking a snapshot after a small build reads
-    only the files the build touched.
-
-    Example::
-
-        before = OutputSnapshot.take(Path("_site"))
-        await run_build()
-        after = before.retake()
-        after.changed_since(before)   # {Path("_site/about.html"): "modified"}
-    """
-
-    def __init__(
-        self,
-        root: Path,
-        files: Mapping[Path, _FileState],
-        *,
-        taken_at_ns: int,
-        ignore: Callable[[Path], bool] | None = None,
-        hashed_count: int = 0,
-    ) -> None:
-        self.root = root
-        self.ignore = ignore
-        self.taken_at_ns = taken_at_ns
-        # How many files this snapshot had to read; the rest came from ``reuse``.
-        self.hashed_count = hashed_count
-        self._files = dict(files)
-
-    @classmethod
-    def take(
-        cls,
-        root: Path,
-        ignore: Callable[[Path], bool] | None = None,
-        *,
-        reuse: OutputSnapshot | None = None,
-    ) -> OutputSnapshot:
-        """Hash every file under ``root`` (a missing folder gives an empty snapshot).
-
-        Keys are ``root / relative path``; ``ignore`` gets such paths, files and
-        folders, and skips those it returns True for. Pass ``reuse`` to take
-        hashes of unchanged files from an earlier snapshot. This reads files:
-        from a coroutine, call it through :func:`asyncio.to_thread`.
-
-        >>> OutputSnapshot.take(Path("/nonexistent")).changed_since(OutputSnapshot.take(Path("/nonexistent")))
-        {}
-        """
-        taken_at_ns = time.time_ns()
-        cached = reuse._files if reuse is not None else {}
-        trusted_before = (reuse.taken_at_ns - _RACY_WINDOW_NS) if reuse is not None else 0
-        files: dict[Path, _FileState] = {}
-        hashed = 0
-        for path, stat in _walk_files(root, ignore):
-            previous = cached.get(path)
-            if (
-                previous is not None
-                and previous.size == stat.st_size
-                and previous.mtime_ns == stat.st_mtime_ns
-                and previous.inode == stat.st_ino
-                and previous.mtime_ns < trusted_before
-            ):
-                files[path] = previous
-                continue
-            try:
-                digest = _hash_file(path)
-            except OSError:
-                continue  # vanished between listing and reading
-            hashed += 1
-            files[path] = _FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino, digest)
-        return cls(root, files, taken_at_ns=taken_at_ns, ignore=ignore, hashed_count=hashed)
-
-    def retake(self) -> OutputSnapshot:
-        """A new snapshot of the same folder, reusing this one's hashes."""
-        return self.take(self.root, self.ignore, reuse=self)
-
-    def changed_since(self, before: OutputSnapshot) -> dict[Path, str]:
-        """Files that differ from ``before``: path -> ``"added"``, ``"modified"`` or ``"deleted"``.
-
-        A file rewritten with the same content is not a change.
-        """
-        changes: dict[Path, str] = {}
-        for path in sorted(self._files.keys() | before._files.keys()):
-            now = self._files.get(path)
-            then = before._files.get(path)
-            if then is None:
-                changes[path] = "added"
-            elif now is None:
-                changes[path] = "deleted"
-            elif now.digest != then.digest:
-                changes[path] = "modified"
-        return changes
-
-    def digest(self, path: Path) -> str | None:
-        """The content hash recorded for ``path``, or None if it was not there."""
-        state = self._files.get(path)
-        return state.digest if state is not None else None
-
-    def __len__(self) -> int:
-        return len(self._files)
-
-    def __contains__(self, path: object) -> bool:
-        return path in self._files

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import run_async
-from hotreload.build import BuildResult, BuildRunner, OutputSnapshot, strip_ansi
+from hotreload.build import BuildFailed, BuildResult, BuildRunner
 
 PYTHON = sys.executable
 
@@ -417,6 +417,27 @@ def test_a_raising_callable_is_a_failed_build_with_its_traceback() -> None:
     assert recorder.lines[-1] == "ValueError: bad front matter in index.md"
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_callable_raising_build_failed_fails_with_its_message_and_output_and_no_traceback(kind: str) -> None:
+    def fail(paths: list[Path]) -> None:
+        raise BuildFailed(
+            "1 error in the docs", output="\x1b[31mdocs/index.rst:12: ERROR: Unknown directive\x1b[0m\n",
+            file=Path("docs/index.rst"), line=12, column=3,
+        )
+
+    async def fail_async(paths: list[Path]) -> None:
+        fail(paths)
+
+    result, recorder = run(build_once(fail if kind == "sync" else fail_async))
+
+    assert not result.ok
+    assert result.error == "1 error in the docs"
+    assert result.output == "docs/index.rst:12: ERROR: Unknown directive\n"
+    assert "Traceback" not in result.output
+    assert (result.file, result.line, result.column) == ("docs/index.rst", 12, 3)
+    assert recorder.lines == ["docs/index.rst:12: ERROR: Unknown directive"]
+
+
 class Aborted(Exception, SystemExit):
     """Like mkdocs' Abort: an error that is also a SystemExit."""
 
@@ -457,167 +478,3 @@ def test_an_async_callable_that_runs_too_long_times_out() -> None:
     result, _ = run(build_once(build_site, timeout=0.2))
     assert result.timed_out and not result.ok
     assert result.duration < 5
-
-
-# --- strip_ansi ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("\x1b[31mred\x1b[0m plain", "red plain"),
-        ("\x1b[38;2;255;0;0mtruecolor\x1b[m", "truecolor"),
-        ("\x1b[?25lhidden cursor\x1b[?25h", "hidden cursor"),
-        ("50%\x1b[2K\x1b[1G100%", "50%100%"),
-        ("\x1b]8;;https://example.org\x07link\x1b]8;;\x07", "link"),
-        ("\x1b]8;id=1;https://example.org\x1b\\link\x1b]8;;\x1b\\", "link"),
-        ("\x1b]0;window title\x07text", "text"),
-        ("\x1bPdevice control\x1b\\text", "text"),
-        ("\x1b7saved\x1b8", "saved"),
-        ("\x1b(Bcharset\x1b=keypad\x1bcreset", "charsetkeypadreset"),
-        ("\x9b1mC1 CSI\x9b0m", "C1 CSI"),
-        ("cut short \x1b[1;3", "cut short "),
-        ("unterminated \x1b]8;;https://example.org", "unterminated "),
-        ("lone escape at the end \x1b", "lone escape at the end "),
-        ("tabs\tand\r\ncarriage returns stay", "tabs\tand\r\ncarriage returns stay"),
-        ("ünïcödé ✓", "ünïcödé ✓"),
-    ],
-)
-def test_strip_ansi_removes_escape_codes_and_keeps_text(text: str, expected: str) -> None:
-    assert strip_ansi(text) == expected
-
-
-_ESCAPE_FREE = st.text(st.characters(blacklist_characters="\x1b", blacklist_categories=("Cc", "Cs")))
-
-
-@given(_ESCAPE_FREE)
-def test_strip_ansi_leaves_text_without_escape_codes_alone(text: str) -> None:
-    assert strip_ansi(text) == text
-
-
-@given(st.lists(st.one_of(_ESCAPE_FREE, st.sampled_from(["\x1b[1;32m", "\x1b[0m", "\x1b]8;;u\x07", "\x1b]8;;\x1b\\", "\x1bc"]))))
-def test_strip_ansi_keeps_exactly_the_text_between_escape_codes(parts: list[str]) -> None:
-    expected = "".join(part for part in parts if "\x1b" not in part)
-    assert strip_ansi("".join(parts)) == expected
-
-
-@given(st.text())
-def test_strip_ansi_output_has_no_escape_character_and_is_stable(text: str) -> None:
-    stripped = strip_ansi(text)
-    assert "\x1b" not in stripped
-    assert strip_ansi(stripped) == stripped
-
-
-# --- OutputSnapshot ---------------------------------------------------------------
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def age(root: Path, seconds: float = 3600) -> None:
-    """Make every file look as if an earlier build wrote it a while ago."""
-    past_ns = time.time_ns() - int(seconds * 1e9)
-    for path in root.rglob("*"):
-        if path.is_file():
-            os.utime(path, ns=(past_ns, past_ns))
-
-
-def test_snapshot_reports_added_modified_and_deleted_outputs(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    write(site / "index.html", "<h1>Home</h1>")
-    write(site / "about.html", "<h1>About</h1>")
-    write(site / "old.html", "<h1>Old</h1>")
-    before = OutputSnapshot.take(site)
-
-    write(site / "about.html", "<h1>About us</h1>")
-    (site / "old.html").unlink()
-    write(site / "blog" / "new.html", "<h1>New</h1>")
-    after = before.retake()
-
-    assert after.changed_since(before) == {
-        site / "about.html": "modified",
-        site / "blog" / "new.html": "added",
-        site / "old.html": "deleted",
-    }
-    assert before.changed_since(before) == {}
-
-
-def test_rewriting_an_output_with_the_same_content_is_not_a_change(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    write(site / "index.html", "<h1>Home</h1>")
-    age(site)
-    before = OutputSnapshot.take(site)
-
-    write(site / "index.html", "<h1>Home</h1>")  # the generator wrote every page again
-    after = before.retake()
-
-    assert after.changed_since(before) == {}
-    assert after.hashed_count == 1  # its mtime changed, so it was read again
-
-
-def test_a_same_size_rewrite_within_one_timestamp_tick_is_still_seen(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    page = site / "index.html"
-    write(page, "version A")
-    before = OutputSnapshot.take(site)
-    stat = page.stat()
-
-    write(page, "version B")
-    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # a coarse clock: same mtime
-    after = before.retake()
-
-    assert after.changed_since(before) == {page: "modified"}
-
-
-def test_ignored_outputs_are_not_snapshotted(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    write(site / "index.html", "home")
-    write(site / ".doctrees" / "index.doctree", "pickle")
-    write(site / "search.log", "log")
-
-    def ignore(path: Path) -> bool:
-        return path.name == ".doctrees" or path.suffix == ".log"
-
-    snapshot = OutputSnapshot.take(site, ignore)
-    assert len(snapshot) == 1 and (site / "index.html") in snapshot
-
-    write(site / ".doctrees" / "index.doctree", "changed pickle")
-    assert snapshot.retake().changed_since(snapshot) == {}
-
-
-def test_a_missing_output_folder_is_an_empty_snapshot_and_its_creation_adds_files(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    before = OutputSnapshot.take(site)
-    assert len(before) == 0
-
-    write(site / "index.html", "home")
-    assert before.retake().changed_since(before) == {site / "index.html": "added"}
-
-
-def test_resnapshot_of_a_large_output_after_a_small_build_only_reads_what_changed(tmp_path: Path) -> None:
-    site = tmp_path / "_site"
-    past_ns = time.time_ns() - 3600 * 10**9
-    for section in range(20):
-        (site / f"s{section}").mkdir(parents=True)
-        for page in range(100):
-            path = site / f"s{section}" / f"p{page}.html"
-            path.write_text(f"<p>section {section} page {page}</p>" * 20)
-            os.utime(path, ns=(past_ns, past_ns))  # written by an earlier build
-
-    started = time.perf_counter()
-    before = OutputSnapshot.take(site)
-    first_take = time.perf_counter() - started
-
-    for page in range(5):
-        write(site / "s3" / f"p{page}.html", f"<p>edited page {page}</p>")
-    started = time.perf_counter()
-    after = before.retake()
-    second_take = time.perf_counter() - started
-
-    print(f"\nsnapshot of 2,000 files: first {first_take * 1000:.1f} ms, after a 5-file build {second_take * 1000:.1f} ms")
-    assert len(before) == len(after) == 2000
-    assert before.hashed_count == 2000
-    assert after.hashed_count == 5
-    assert after.changed_since(before) == {site / "s3" / f"p{page}.html": "modified" for page in range(5)}
