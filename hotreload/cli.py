@@ -16,6 +16,8 @@ examples:
   hotreload serve ./site --open        serve ./site and open it in the browser
   hotreload serve dist --watch src     also reload when files under src/ change
   hotreload serve . --ignore 'drafts/*' --port 3000 --strict-port
+  hotreload serve _site --watch content --build "python build.py"
+                                       rebuild on every change under content/, then update the tabs
 """
 
 
@@ -49,7 +51,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--open", action="store_true", dest="open_browser", help="open the site in a browser")
     parser.add_argument(
         "--watch", action="append", default=[], type=Path, metavar="PATH",
-        help="also watch PATH (repeatable); a change there reloads every tab",
+        help="also watch PATH (repeatable); a change there reloads every tab, or runs --build",
+    )
+    parser.add_argument(
+        "--build", metavar="CMD",
+        help="run CMD when a file under a --watch PATH changes (and once at start); ROOT is its output",
+    )
+    parser.add_argument(
+        "--build-shell", action="store_true", help="run --build through the shell (pipes, &&, variables)"
+    )
+    parser.add_argument(
+        "--build-timeout", type=_seconds, metavar="SECONDS",
+        help="stop a build (and every process it started) that runs longer than this",
     )
     parser.add_argument(
         "--ignore", action="append", default=[], metavar="GLOB",
@@ -103,6 +116,16 @@ def _allow_glob(text: str) -> str:
     return text
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         root=Path(args.root),
@@ -120,6 +143,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
         follow_symlinks=args.follow_symlinks,
         deny=list(args.deny),
         allow=list(args.allow),
+        build=args.build,
+        build_shell=args.build_shell,
+        build_timeout=args.build_timeout,
     )
 
 

@@ -34,6 +34,10 @@ class Config:
     deny: list[str] = field(default_factory=list)  # never served, on top of paths.DEFAULT_DENY
     allow: list[str] = field(default_factory=list)  # names served although DEFAULT_DENY matches them
     reload_html: bool = False  # always reload pages instead of morphing them
+    # A command run when a file under ``watch`` changes; its output is ``root``.
+    build: str | list[str] | None = None
+    build_shell: bool = False  # run ``build`` through the shell (pipes, &&, globs)
+    build_timeout: float | None = None  # seconds before the build's processes are stopped
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)

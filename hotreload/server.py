@@ -2,10 +2,11 @@
 
 Example::
 
-    from hotreload.server import DevServer
-    from hotreload.config import Config
+    from hotreload import DevServer
 
-    DevServer(Config(root="site")).serve_forever()
+    server = DevServer("_site", port=8000)
+    server.watch("content", "python build.py")
+    server.serve_forever()
 """
 
 from __future__ import annotations
@@ -13,22 +14,27 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import errno
 import html
-
+import os
 import secrets
 import signal
 import socket
 import time
-from collections.abc import Awaitable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from .ansi import strip_ansi
+from .build import Action
 from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
 from .custom import CustomClient, CustomEvents, CustomHandler
+from .failures import ErrorBoard, tail
 from .limits import MAX_HEADER_LINE, MAX_HEADERS, MAX_REQUEST_BODY, MAX_REQUEST_LINE
 from .logs import log_to_terminal
 from .moduleplan import outgoing_for
@@ -37,14 +43,19 @@ from .pagetracker import PageTracker
 from .paths import DEFAULT_DENY
 from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_updates
 from .protocol import (
-    CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, ClientCustom, ClientLog, Hello, PageReport, Prune, Reload, encode,
+    CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, BuildError, ClientCustom, ClientLog, ErrorCleared, Hello, PageReport,
+    Prune, Reload, encode,
 )
 from .security import (
     HostPolicy, cross_site_no_cors, exposed_to_network, network_urls, new_token, refused_host_message, tokens_equal,
 )
 from .static import StaticFiles
+from .sources import PAGE_WAIT, BuildPipeline, IgnoreRule, SourceWatch
 from .terminal import Terminal, printable
 from .watch import ChangeBatch, Watcher, make_ignore
+
+PathLike = str | os.PathLike[str]
+Hook = TypeVar("Hook", bound=Callable[..., object])
 
 # Batches remembered so a tab that reconnects gets exactly what it missed.
 HISTORY = 2000
@@ -67,9 +78,36 @@ def client_dir() -> Path:
 
 
 class DevServer:
-    """Serves a folder, watches it, and pushes updates to every open tab."""
+    """Serves a folder, watches it, and pushes updates to every open tab.
 
-    def __init__(self, config: Config, *, terminal: Terminal | None = None) -> None:
+    Construct it with the folder to serve and any :class:`Config` field as a
+    keyword (or a whole ``config``), add sources with :meth:`watch`, then run
+    it with :meth:`serve_forever`, ``async with``, or :meth:`attach` to an
+    aiohttp application. ``docs/api.md`` has runnable examples::
+
+        server = DevServer("docs/_build/html", port=8000)
+        server.watch("docs", ["sphinx-build", "docs", "docs/_build/html"], ignore=["_build"])
+        server.serve_forever()
+    """
+
+    def __init__(
+        self,
+        root: PathLike | Config | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        config: Config | None = None,
+        terminal: Terminal | None = None,
+        **options: Any,
+    ) -> None:
+        if isinstance(root, Config):
+            config, root = root, None
+        given = {name: value for name, value in (("root", root), ("host", host), ("port", port)) if value is not None}
+        given.update(options)
+        if config is None:
+            config = Config(**{"root": Path("."), **given})
+        elif given:
+            config = dataclasses.replace(config, **given)
         self.config = config
         self.root = Path(config.root)
         self.terminal = terminal or Terminal(config.verbosity)
@@ -110,6 +148,19 @@ class DevServer:
         self._client_dir = client_dir()
         self._stopped = asyncio.Event()
         self._cleanup = contextlib.ExitStack()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.errors = ErrorBoard(self._error_changed)
+        self._told_error: weakref.WeakSet[Tab] = weakref.WeakSet()
+        self.builds = BuildPipeline(
+            terminal=self.terminal, announce=self._on_batch, errors=self.errors,
+            tab_count=lambda: len(self.channel.tabs), ignore=config.ignore, poll=config.poll,
+        )
+        if config.build is not None:
+            if not config.watch:
+                raise ServeError("--build needs a source to watch: add --watch SRC")
+            self.watch(config.watch, config.build, shell=config.build_shell, timeout=config.build_timeout)
+        elif config.watch:
+            self.watch(config.watch)
 
     # ---- lifecycle -----------------------------------------------------------
 
@@ -131,18 +182,8 @@ class DevServer:
             raise
 
     async def _start(self) -> None:
-        root = self.root
-        if not root.exists():
-            raise ServeError(f"folder not found: {root}")
-        if not root.is_dir():
-            raise ServeError(f"not a folder: {root}")
-        self.root = root = root.resolve()
-        self.static.root = root
-        if self.modules is not None:
-            self.modules.root = root
-        for extra in self.config.watch:
-            if not extra.exists():
-                raise ServeError(f"--watch path not found: {extra}")
+        self._loop = asyncio.get_running_loop()
+        root = self._prepare_root()
         self._cleanup.enter_context(log_to_terminal(self.terminal))
         sock = self._bind()
         self.port = sock.getsockname()[1]
@@ -155,14 +196,7 @@ class DevServer:
         await web.SockSite(self._runner, sock).start()
         watching: list[tuple[str, int]] = []
         if self.config.reload:
-            paths = [root, *(p.resolve() for p in self.config.watch)]
-            self.watcher = Watcher(
-                paths, self._on_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll,
-                max_wait=BURST_CAP,
-            )
-            await self.watcher.start()
-            watching = [(str(self.config.root), self.watcher.file_count)]
-            watching += [(str(p), 0) for p in self.config.watch]
+            watching = await self._start_watching(root)
         urls = [self.url, *network_urls(self.config.host, self.port)]
         self.terminal.banner(str(self.config.root), urls, watching, self.config.reload)
         if self.config.reload and self.config.poll:
@@ -172,8 +206,46 @@ class DevServer:
                 f"listening on {self.config.host}: other machines on your network can read this folder"
             )
 
+    def _prepare_root(self) -> Path:
+        """Check the served folder (a build's output folder is created) and resolve it."""
+        root = self.root
+        if not root.exists() and self.builds.has_builds:
+            try:
+                root.mkdir(parents=True)
+            except OSError as exc:
+                raise ServeError(f"cannot create the build's output folder {root}: {exc.strerror}") from None
+        if not root.exists():
+            raise ServeError(f"folder not found: {root}")
+        if not root.is_dir():
+            raise ServeError(f"not a folder: {root}")
+        self.root = root = root.resolve()
+        self.static.root = root
+        if self.modules is not None:
+            self.modules.root = root
+        for watch in self.builds.watches:
+            for extra in watch.paths:
+                if not extra.exists():
+                    raise ServeError(f"--watch path not found: {extra}")
+        return root
+
+    async def _start_watching(self, root: Path) -> list[tuple[str, int]]:
+        """Watch the served folder and every source; start the first builds."""
+        self.watcher = Watcher(
+            [root], self._on_root_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll,
+            max_wait=BURST_CAP,
+        )
+        await self.watcher.start()
+        try:
+            await self.builds.start(root)
+        except FileNotFoundError as exc:
+            raise ServeError(str(exc)) from None
+        watching = [(str(self.config.root), self.watcher.file_count)]
+        watching += [(str(p), w.file_count) for w in self.builds.watches for p in w.paths]
+        return watching
+
     async def stop(self) -> None:
         """Stop watching, close every tab's socket with 1001, free the port."""
+        await self.builds.stop()
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
@@ -203,8 +275,8 @@ class DevServer:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 loop.add_signal_handler(sig, stop.set)
-            except (NotImplementedError, RuntimeError):
-                pass
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or no signals here
         await self.start()
         if self.config.open_browser:
             import webbrowser
@@ -259,8 +331,15 @@ class DevServer:
         app.router.add_route("GET", CLIENT_PREFIX + "ping", self._ping)
         app.router.add_route("GET", CLIENT_PREFIX + "locate", self._locate)
         app.router.add_route("*", CLIENT_PREFIX + "{name}", self._client_file)
-        app.router.add_route("*", "/{tail:.*}", self.static.handle)
+        app.router.add_route("*", "/{tail:.*}", self._site_request)
         return app
+
+    async def _site_request(self, request: web.Request) -> web.StreamResponse:
+        # A file asked for while a build writes it waits for the build (bounded),
+        # so a half-written page is never served.
+        if self.builds.busy:
+            await self.builds.wait_idle(PAGE_WAIT)
+        return await self.static.handle(request)
 
     @web.middleware
     async def _guard(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
@@ -359,6 +438,13 @@ class DevServer:
         directory = self.root / folder.strip("/")
         return directory.is_dir() and not (directory / "index.html").exists()
 
+    def _on_root_batch(self, batch: ChangeBatch) -> Awaitable[None] | None:
+        if self.builds.has_builds:
+            # Builds write here: what changed is told by content, once a build is over.
+            self.builds.outputs_touched(batch)
+            return None
+        return self._on_batch(batch)
+
     def _on_batch(self, batch: ChangeBatch) -> Awaitable[None] | None:
         if self.pages.busy:
             # A page served a moment ago may still be being read: plan once it is in the graph.
@@ -426,6 +512,11 @@ class DevServer:
     def _on_page(self, tab: Tab, report: PageReport) -> None:
         """A tab said which page it shows: send it whatever changed since that page was served."""
         self.terminal.debug(printable(f"tab {tab.id} shows {report.path} (seq {report.seq}, {len(self.channel.tabs)} tabs open)"))
+        if tab not in self._told_error and self.errors.ever_shown:
+            # A tab that (re)connects shows the error that is up, and none that went meanwhile.
+            self._told_error.add(tab)
+            current = self.errors.current
+            self.channel.send(encode(current if current is not None else ErrorCleared()), [tab])
         if report.instance is not None and report.instance != self.instance:
             return  # the client reloads itself on a new instance
         if report.seq is None or report.seq >= self.seq:
@@ -497,6 +588,160 @@ class DevServer:
             self.terminal.warn(text)
         else:
             self.terminal.info(text)
+
+    # ---- the Python API ------------------------------------------------------
+
+    def watch(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        action: Action | None = None,
+        *,
+        ignore: Iterable[IgnoreRule] = (),
+        shell: bool = False,
+        timeout: float | None = None,
+        run_at_start: bool = True,
+    ) -> SourceWatch:
+        """Watch source ``paths`` (folders or files); a change runs ``action``.
+
+        ``action`` is a command line (split like a shell would, run without one
+        unless ``shell=True``), an argument list, a sync or async callable given
+        the changed paths, or None to reload every tab. The served folder is
+        never a source, even inside ``paths``. ``ignore`` takes globs as
+        ``--ignore`` does, or callables given a changed path. ``timeout`` stops a
+        build's processes after that many seconds. A build also runs once when
+        the server starts, unless ``run_at_start=False``.
+
+        >>> server = DevServer("site")
+        >>> server.watch("content", "python build.py", ignore=["drafts"]).command
+        'python build.py'
+        """
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        source = SourceWatch(
+            self.builds, [Path(p) for p in paths], action, ignore=list(ignore), shell=shell,
+            timeout=timeout, run_at_start=run_at_start,
+        )
+        self._in_loop(self.builds.add, source)
+        return source
+
+    def notify(self, paths: PathLike | Iterable[PathLike]) -> None:
+        """Tell the open tabs that these files changed (e.g. written by your own build).
+
+        Files under the served folder get the usual treatment (stylesheets and
+        images swapped in place, pages reloaded where they are shown); others
+        reload every tab. During a build they go out with the build's update.
+        Safe to call from any thread.
+        """
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        changed = [Path(os.path.abspath(p)) for p in paths]
+        self._in_loop(self.builds.notify, changed)
+
+    def reload(self, page: str | None = None, reason: str = "") -> None:
+        """Reload every tab, or the tabs showing ``page`` (a URL path such as
+        ``"/about.html"`` or ``"/docs/"``). Safe to call from any thread."""
+        self._in_loop(self._reload, page, reason or "reload requested")
+
+    def _reload(self, page: str | None, reason: str) -> None:
+        frame = encode(Reload(self.seq, reason))
+        if page is None:
+            self.channel.send(frame)
+            self.terminal.update("page", "(every tab)", "reload", reason)
+            return
+        key = page_key(page if page.startswith("/") else "/" + page)
+        self.channel.send(frame, self.channel.tabs_on([key]))
+        self.terminal.update("page", key, "reload", reason)
+
+    def show_error(
+        self,
+        title: str,
+        message: str = "",
+        *,
+        output: str = "",
+        file: PathLike | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        """Show the error overlay in every tab (and in tabs opened later) until
+        :meth:`clear_error`. ``output`` is shown without escape codes, its tail
+        if long. Safe to call from any thread."""
+        error = BuildError(
+            title=title, message=message, output=tail(strip_ansi(output)) if output else "",
+            file=os.fspath(file) if file is not None else None, line=line, column=column,
+        )
+        self._in_loop(self.errors.set, "api", error)
+
+    def clear_error(self) -> None:
+        """Take the error overlay down in every tab. Safe to call from any thread."""
+        self._in_loop(self.errors.clear_all)
+
+    def on_build_start(self, callback: Hook) -> Hook:
+        """Call ``callback(changed)`` before each build (sync or async; usable as a decorator)."""
+        self.builds.start_hooks.append(callback)
+        return callback
+
+    def on_build_end(self, callback: Hook) -> Hook:
+        """Call ``callback(result, changed)`` after each build, with its :class:`BuildResult`."""
+        self.builds.end_hooks.append(callback)
+        return callback
+
+    def attach(self, app: web.Application) -> None:
+        """Serve the site and the hot-reload endpoint from an existing aiohttp application.
+
+        Call it after adding your own routes (the site is a catch-all route,
+        added last) and before the application starts; the application's
+        startup and cleanup start and stop watching and building. The site is
+        served from ``/``, the client from ``/__hotreload/``. Requests to these
+        routes get the same Host and Origin checks as :meth:`serve_forever`'s,
+        for the ``host`` given to the constructor.
+        """
+        guarded = self._guarded
+        app.router.add_route("GET", WS_PATH, guarded(self._websocket))
+        app.router.add_route("GET", CLIENT_PREFIX + "ping", guarded(self._ping))
+        app.router.add_route("*", CLIENT_PREFIX + "{name}", guarded(self._client_file))
+        app.router.add_route("*", "/{tail:.*}", guarded(self._site_request))
+        app.on_startup.append(self._attached_start)
+        app.on_cleanup.append(self._attached_stop)
+
+    def _guarded(self, handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            return await self._guard(request, handler)  # type: ignore[no-any-return]
+
+        return guarded
+
+    async def _attached_start(self, app: web.Application) -> None:
+        self._loop = asyncio.get_running_loop()
+        root = self._prepare_root()
+        self.host_policy = HostPolicy(self.config.host, 0, self.config.allowed_hosts)
+        if self.config.reload:
+            await self._start_watching(root)
+
+    async def _attached_stop(self, app: web.Application) -> None:
+        await self.builds.stop()
+        if self.watcher is not None:
+            await self.watcher.stop()
+            self.watcher = None
+        await self.channel.close()
+
+    def _in_loop(self, function: Callable[..., object], *args: object) -> None:
+        """Run ``function`` in the server's loop thread (now, if this is it)."""
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or loop.is_closed() or running is loop:
+            function(*args)
+        else:
+            loop.call_soon_threadsafe(function, *args)
+
+    def _error_changed(self, error: BuildError | None) -> None:
+        frame = encode(error if error is not None else ErrorCleared())
+        self.channel.send(frame)
+        for tab in self.channel.tabs:
+            self._told_error.add(tab)
+        if error is not None and self._loop is not None:
+            self.terminal.debug(f"error shown: {error.title}: {error.message}")
 
 
 def _protected(response: web.StreamResponse) -> web.StreamResponse:

@@ -23,6 +23,9 @@ def _colour(stream: TextIO) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
+_ACTION_COLOURS = {"hot": "32", "morph": "32", "ok": "32", "reload": "33", "failed": "31"}
+
+
 class Terminal:
     """Prints to a stream at a verbosity (0 quiet: errors only, 1 normal, 2 verbose)."""
 
@@ -58,9 +61,14 @@ class Terminal:
             return
         stamp = time.strftime("%H:%M:%S")
         took = f" {ms:4.0f} ms" if ms is not None else ""
-        painted = self._paint(f"{action:<7}", "32" if action in ("hot", "morph") else "33" if action == "reload" else "2")
+        painted = self._paint(f"{action:<7}", _ACTION_COLOURS.get(action, "2"))
         detail = f" ({why})" if why else ""
         self._write(f"  {self._paint(stamp, '2')} {kind:<5} {path:<28} {painted}{took}{detail}")
+
+    def output(self, line: str) -> None:
+        """One line of a build's output, streamed as the build prints it."""
+        if self.verbosity >= 1:
+            self._write(f"    {self._paint('│', '2')} {line}")
 
     def info(self, message: str) -> None:
         if self.verbosity >= 1:
