@@ -225,7 +225,7 @@ class DevServer:
         for watch in self.builds.watches:
             for extra in watch.paths:
                 if not extra.exists():
-                    raise ServeError(f"--watch path not found: {extra}")
+                    raise ServeError(f"watched path not found: {extra}")
         return root
 
     async def _start_watching(self, root: Path) -> list[tuple[str, int]]:
@@ -701,6 +701,7 @@ class DevServer:
         app.router.add_route("*", CLIENT_PREFIX + "{name}", guarded(self._client_file))
         app.router.add_route("*", "/{tail:.*}", guarded(self._site_request))
         app.on_startup.append(self._attached_start)
+        app.on_shutdown.append(self._attached_shutdown)
         app.on_cleanup.append(self._attached_stop)
 
     def _guarded(self, handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
@@ -716,12 +717,15 @@ class DevServer:
         if self.config.reload:
             await self._start_watching(root)
 
+    async def _attached_shutdown(self, app: web.Application) -> None:
+        # Open sockets would hold the application's shutdown for its whole timeout.
+        await self.channel.close()
+
     async def _attached_stop(self, app: web.Application) -> None:
         await self.builds.stop()
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
-        await self.channel.close()
 
     def _in_loop(self, function: Callable[..., object], *args: object) -> None:
         """Run ``function`` in the server's loop thread (now, if this is it)."""
