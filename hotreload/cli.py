@@ -9,6 +9,7 @@ from typing import Sequence
 
 from . import __version__
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .integrations import register_commands
 
 SERVE_EXAMPLES = """\
 examples:
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotreload",
         description="A dev server with hot reload for static sites and static-site generators.",
-        epilog="Run 'hotreload serve --help' for the server's options.",
+        epilog="Run 'hotreload serve --help' (or sphinx, mkdocs, pelican) for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"hotreload {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_serve_arguments(serve)
+    register_commands(commands)
     return parser
 
 
@@ -155,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if getattr(args, "run", None) is not None:
+        return args.run(args)  # sphinx, mkdocs, pelican: see hotreload.integrations
     from .server import DevServer, ServeError
 
     try:
