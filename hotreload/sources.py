@@ -14,7 +14,9 @@ and decides what the browser hears about them:
   start a build, so a build that rewrites files in its own source folder with
   the same content does not start itself again. A file the build rewrites with
   new content every time (a time stamp) is recognised as the build's own after
-  one extra build: from then on its changes during a build are ignored;
+  two extra builds: from then on its changes during a build are ignored (a
+  change made while no build runs still starts one, and makes it a source
+  again);
 - the served folder is never a source, even inside a watched folder.
 
 Example::
@@ -52,6 +54,9 @@ IgnoreRule = Union[str, Callable[[Path], bool]]
 
 # The longest a request for a site file waits for a running build to end.
 PAGE_WAIT = 15.0
+# A source file that changes during this many builds in a row, each started
+# only by changes made during the one before, is the build's own output.
+OWN_FILE_STREAK = 3
 # A file's modification time comes from a coarse clock (a tick of a few ms):
 # a write this close to a build's start or end may belong to it.
 _CLOCK_SLACK_NS = 20_000_000
@@ -136,8 +141,9 @@ class SourceWatch:
         self._previous_span: tuple[int, int] = (0, -1)
         self._trigger: frozenset[Path] = frozenset()
         self._changed: set[Path] = set()
-        self._previous_trigger: frozenset[Path] = frozenset()
         self._previous_changed: set[Path] = set()
+        self._streak_now: dict[Path, int] = {}
+        self._previous_streak: dict[Path, int] = {}
         self._first_event: float | None = None  # earliest change waiting for the next build
         self.build_first_event = 0.0
 
@@ -165,15 +171,17 @@ class SourceWatch:
         start, end = span
         return start - _CLOCK_SLACK_NS <= mtime_ns and (running or mtime_ns <= end + _CLOCK_SLACK_NS)
 
-    def _writes_itself(self, path: Path) -> bool:
-        """The build changed ``path`` while building for other files, and changes
-        it again while building only for that change: it is the build's own file."""
-        return (
-            path in self._previous_changed
-            and path not in self._previous_trigger
-            and bool(self._trigger)
-            and self._trigger <= self._previous_changed
-        )
+    def _streak(self, path: Path) -> int:
+        """How many builds in a row ``path`` changed during, counting from a
+        build that was not for it, each later one started only by changes
+        made during the one before: a build that writes a file every time
+        makes this grow, a person editing the file almost never does."""
+        if path not in self._trigger:
+            return 1
+        previous = self._previous_streak.get(path, 0)
+        if previous and path in self._previous_changed and self._trigger <= self._previous_changed:
+            return previous + 1
+        return 0
 
     def _wanted(self, changes: dict[Path, tuple[str | None, int | None]]) -> tuple[list[Path], list[Path]]:
         """Which reported changes need a build, and which turned out to be the build's own files."""
@@ -182,23 +190,27 @@ class SourceWatch:
         for path, (digest, mtime_ns) in changes.items():
             self._dirty.add(path)
             if path in self._own_files:
-                # Its content when the build ended includes the build's write;
-                # anything else is someone else's edit.
+                # Its content when the build ended includes the build's write.
                 if self._building or self._own_after.get(path, digest) == digest:
                     continue
+                # Changed while no build ran: someone edits it after all.
+                self._own_files.discard(path)
                 wanted.append(path)
                 continue
             if path in self._baseline and self._baseline[path] == digest:
                 continue  # the last build read exactly this
             if self._made_during(self._span, mtime_ns, running=self._building):
-                if self._writes_itself(path):
+                self._changed.add(path)
+                self._streak_now[path] = streak = self._streak(path)
+                if streak >= OWN_FILE_STREAK:
                     self._own_files.add(path)
                     self._own_after[path] = digest
                     found_own.append(path)
                     continue
-                self._changed.add(path)
             elif self._made_during(self._previous_span, mtime_ns):
-                self._previous_changed.add(path)  # reported late, after the next build began
+                # Reported late, after the next build began.
+                self._previous_changed.add(path)
+                self._previous_streak.setdefault(path, 1)
             wanted.append(path)
         return wanted, found_own
 
@@ -424,7 +436,8 @@ class BuildPipeline:
             self._building = True
         watch._building = True
         watch._previous_span, watch._span = watch._span, (time.time_ns(), -1)
-        watch._previous_trigger, watch._previous_changed = watch._trigger, watch._changed
+        watch._previous_changed, watch._previous_streak = watch._changed, watch._streak_now
+        watch._streak_now = {}
         watch._trigger, watch._changed = frozenset(paths), set()
         dirty, watch._dirty = watch._dirty, set()
         if dirty:
