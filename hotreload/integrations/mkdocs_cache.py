@@ -10,10 +10,13 @@ plugin, added to each build's configuration, that keeps both:
 - each page's converted Markdown, reused only when the page's final Markdown
   (after every other plugin's ``on_page_markdown``), the site's file list and
   the Markdown settings are all unchanged, and only with Markdown extensions
-  known not to read other files (``pymdownx.snippets`` does, for example).
+  known not to read other files (``pymdownx.snippets`` does, for example);
+- the built-in search plugin's entries for a page, reused when the page's URL,
+  title and converted HTML are unchanged (making them means parsing the HTML).
 
-Every page is still rendered with the theme, so navigation, titles and the
-search index stay as correct as in a build from scratch.
+Every page is still rendered with the theme and every page is in the search
+index, so navigation, titles and search stay as correct as in a build from
+scratch.
 
 Example::
 
@@ -124,15 +127,20 @@ class WarmBuildCache(BasePlugin):  # type: ignore[type-arg]
         self._current: dict[tuple[str, str], _RenderedPage] = {}
         self._context = ""
         self._reusable = False
+        self._search_previous: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        self._search_current: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self.reused_pages = 0  # in the latest build
         self.converted_pages = 0  # in the latest build
 
     # -- MkDocs events -----------------------------------------------------
 
+    @event_priority(-10_000)  # after the search plugin made this build's index
     def on_pre_build(self, *, config: Any) -> None:
         self.reused_pages = 0
         self.converted_pages = 0
         self._current = {}
+        self._search_current = {}
+        self._reuse_search_entries(config)
 
     @event_priority(-10_000)  # after every other plugin: the site's final file list
     def on_nav(self, nav: Any, *, config: Any, files: Any) -> Any:
@@ -173,12 +181,42 @@ class WarmBuildCache(BasePlugin):  # type: ignore[type-arg]
         # Keep only this build's pages: the cache never outgrows the site.
         self._previous = self._current
         self._current = {}
+        self._search_previous = self._search_current
+        self._search_current = {}
 
     def on_build_error(self, *, error: Exception) -> None:
         self._previous = {}
         self._current = {}
+        self._search_previous = {}
+        self._search_current = {}
 
     # -- helpers -----------------------------------------------------------
+
+    def _reuse_search_entries(self, config: Any) -> None:
+        """Wrap this build's index of MkDocs' own search plugin so that a page
+        whose HTML did not change gets its entries from the previous build."""
+        plugin = config.plugins.get("search")
+        index = getattr(plugin, "search_index", None)
+        if type(plugin).__module__ != "mkdocs.contrib.search" or not isinstance(getattr(index, "_entries", None), list):
+            return  # another search plugin, or a MkDocs that stores entries differently
+        make_entries = index.add_entry_from_context
+        settings = repr(sorted(index.config.items()))
+
+        def add_entry_from_context(page: Any) -> None:
+            content = page.content or ""
+            digest = hashlib.blake2b(content.encode("utf-8", "surrogatepass")).hexdigest()
+            key = (page.url, repr(page.title), digest, settings)
+            earlier = self._search_previous.get(key)
+            if earlier is not None:
+                index._entries.extend(dict(entry) for entry in earlier)
+                self._search_current[key] = earlier
+                return
+            first = len(index._entries)
+            make_entries(page)
+            self._search_current[key] = [dict(entry) for entry in index._entries[first:]]
+
+        # Only this build's index object is changed; the class is left alone.
+        index.add_entry_from_context = add_entry_from_context
 
     @staticmethod
     def _fingerprint(config: Any, files: Any) -> str | None:
