@@ -7,7 +7,10 @@ command end to end, with a real server and a real Chromium.
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,6 +166,15 @@ def test_watches_the_config_the_docs_and_a_custom_theme_folder(project: Path):
         assert build.watched_paths() == [project / "mkdocs.yml", project / "docs", overrides]
     finally:
         build.close()
+
+
+def test_hotreload_mkdocs_without_a_config_file_says_so(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hotreload", "mkdocs", "--port", "0"], capture_output=True, text=True, timeout=60,
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2
+    assert "config file not found: mkdocs.yml" in done.stderr
 
 
 # ---------------------------------------------------------------------------

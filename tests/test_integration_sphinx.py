@@ -6,7 +6,10 @@ command end to end, with a real server and a real Chromium.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -153,6 +156,56 @@ def test_pre_and_post_build_commands_run_around_the_build_and_a_failing_one_fail
         failing([])
     assert "pre-build command exited with status 3" in failure.value.message
     assert "schema invalid" in failure.value.output
+
+
+# ---------------------------------------------------------------------------
+# hotreload sphinx: the command line
+# ---------------------------------------------------------------------------
+
+
+def parse(*argv: str):
+    from hotreload.cli import build_parser
+
+    return build_parser().parse_args(list(argv))
+
+
+def test_sphinx_build_options_mean_what_they_mean_to_sphinx_build(tmp_path: Path):
+    from hotreload.integrations.commands import sphinx_builder
+
+    args = parse(
+        "sphinx", "docs", str(tmp_path / "_build"), "-M", "dirhtml", "-D", "language=fr", "-A", "edition=2",
+        "-n", "-t", "draft", "-j", "2", "-W",
+    )
+    build = sphinx_builder(args)
+    assert build.outdir == tmp_path / "_build" / "dirhtml"
+    assert build.doctreedir == tmp_path / "_build" / "doctrees"
+    assert build.builder_name == "dirhtml"
+    assert build.confoverrides == {"language": "fr", "html_context.edition": 2, "nitpicky": True}
+    assert (build.tags, build.jobs, build.fail_on_warning) == (["draft"], 2, True)
+
+
+def test_ignore_options_and_the_build_folders_are_never_sources(tmp_path: Path):
+    from hotreload.integrations.commands import _ignore_rules
+
+    args = parse("sphinx", "docs", "out", "--ignore", "*.swp", "--re-ignore", r"drafts?/")
+    glob, *callables = _ignore_rules(args, never_sources=[tmp_path / "docs" / "_build"])
+    assert glob == "*.swp"
+
+    def ignored(path: Path) -> bool:
+        return any(rule(path) for rule in callables)
+
+    assert ignored(tmp_path / "docs" / "drafts" / "plan.rst")
+    assert ignored(tmp_path / "docs" / "_build" / "html" / "index.html")
+    assert not ignored(tmp_path / "docs" / "index.rst")
+
+
+def test_a_folder_without_conf_py_is_refused_with_a_clear_message(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, "-m", "hotreload", "sphinx", str(tmp_path), str(tmp_path / "out"), "--port", "0"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2
+    assert "no conf.py in" in done.stderr
 
 
 # ---------------------------------------------------------------------------

@@ -228,17 +228,16 @@ def _html_value(value: str) -> Any:
         return value
 
 
-def run_sphinx(args: argparse.Namespace) -> int:
-    """Serve a Sphinx project: ``hotreload sphinx SOURCEDIR OUTPUTDIR [options]``."""
+def sphinx_builder(args: argparse.Namespace, on_warning: Callable[[str], None] | None = None) -> Any:
+    """The :class:`~hotreload.integrations.sphinx.SphinxBuilder` that
+    ``sphinx-build`` would run for these options (``-M`` make mode included)."""
     from .sphinx import SphinxBuilder
 
-    sourcedir: Path = args.sourcedir
-    if not (sourcedir / "conf.py").is_file() and not (args.conf_dir and (args.conf_dir / "conf.py").is_file()):
-        return _usage_error(f"no conf.py in {sourcedir} (is it a Sphinx source folder?)")
     outdir: Path = args.outputdir
     builder_name = args.builder
     doctreedir = args.doctree_dir
     if args.make_mode:
+        # As 'sphinx-build -M html docs _build': _build/html, doctrees in _build/doctrees.
         builder_name = args.make_mode
         doctreedir = doctreedir or outdir / "doctrees"
         outdir = outdir / args.make_mode
@@ -246,19 +245,29 @@ def run_sphinx(args: argparse.Namespace) -> int:
     overrides.update({f"html_context.{name}": _html_value(value) for name, value in args.html_define})
     if args.nitpicky:
         overrides["nitpicky"] = True
-    printer = _Printer()
-    warning_file = args.warning_file.open("w", encoding="utf-8") if args.warning_file else None
-    on_warning = None if args.silent else printer.line
-    if warning_file is not None:
-        on_warning = _tee(on_warning, warning_file)
-    builder = SphinxBuilder(
-        sourcedir, outdir, builder=builder_name, confdir=args.conf_dir, doctreedir=doctreedir,
+    return SphinxBuilder(
+        args.sourcedir, outdir, builder=builder_name, confdir=args.conf_dir, doctreedir=doctreedir,
         confoverrides=overrides, tags=args.tags, jobs=args.jobs, fail_on_warning=args.fail_on_warning,
         fresh_env=args.fresh_env, write_all=args.write_all, verbosity=args.verbosity,
         show_traceback=args.show_traceback, status=sys.stdout if args.verbosity and not args.quiet else None,
-        on_warning=on_warning,
+        on_warning=None if args.silent else on_warning,
     )
-    outdir.mkdir(parents=True, exist_ok=True)
+
+
+def run_sphinx(args: argparse.Namespace) -> int:
+    """Serve a Sphinx project: ``hotreload sphinx SOURCEDIR OUTPUTDIR [options]``."""
+    sourcedir: Path = args.sourcedir
+    conf_dir: Path = args.conf_dir or sourcedir
+    if not (conf_dir / "conf.py").is_file():
+        return _usage_error(f"no conf.py in {conf_dir} (is it a Sphinx source folder?)")
+    printer = _Printer()
+    warning_file = args.warning_file.open("w", encoding="utf-8") if args.warning_file else None
+    on_warning: Callable[[str], None] = printer.line
+    if warning_file is not None:
+        on_warning = _tee(None if args.silent else printer.line, warning_file)
+        args.silent = False  # the file still wants every warning
+    builder = sphinx_builder(args, on_warning)
+    builder.outdir.mkdir(parents=True, exist_ok=True)
     try:
         return _serve(
             args, builder, root=builder.outdir, sources=[sourcedir, *args.watch],
