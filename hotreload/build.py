@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 from .ansi import strip_ansi
 from .outputs import OutputSnapshot
@@ -187,7 +187,7 @@ class _CommandProtocol(asyncio.SubprocessProtocol):
             self.exited.set_result(None)
 
 
-async def _wait_for(future: asyncio.Future[None], timeout: float | None) -> bool:
+async def _wait_for(future: asyncio.Future[Any], timeout: float | None) -> bool:
     """Wait for ``future`` without cancelling it; True if it completed in time."""
     done, _ = await asyncio.wait({future}, timeout=timeout)
     return bool(done)

@@ -109,9 +109,12 @@ def find_location(output: str, cwd: Path | None = None) -> Location | None:
             return Location(file, int(match.group("line")), int(column) if column else None)
     frame: Location | None = None
     for line in text.splitlines():
-        match = _PY_FRAME.match(line)
-        if match and _exists(match.group("file"), base) and not _library_code(match.group("file")):
-            frame = Location(match.group("file"), int(match.group("line")))
+        frame_match = _PY_FRAME.match(line)
+        if frame_match is None:
+            continue
+        file = frame_match.group("file")
+        if _exists(file, base) and not _library_code(file):
+            frame = Location(file, int(frame_match.group("line")))
     return frame
 
 

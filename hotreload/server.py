@@ -102,7 +102,9 @@ class DevServer:
     ) -> None:
         if isinstance(root, Config):
             config, root = root, None
-        given = {name: value for name, value in (("root", root), ("host", host), ("port", port)) if value is not None}
+        given: dict[str, Any] = {
+            name: value for name, value in (("root", root), ("host", host), ("port", port)) if value is not None
+        }
         given.update(options)
         if config is None:
             config = Config(**{"root": Path("."), **given})
@@ -706,7 +708,8 @@ class DevServer:
 
     def _guarded(self, handler: Callable[[web.Request], Any]) -> Callable[[web.Request], Any]:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            return await self._guard(request, handler)  # type: ignore[no-any-return]
+            response: web.StreamResponse = await self._guard(request, handler)
+            return response
 
         return guarded
 

@@ -14,9 +14,10 @@ and decides what the browser hears about them:
   start a build, so a build that rewrites files in its own source folder with
   the same content does not start itself again. A file the build rewrites with
   new content every time (a time stamp) is recognised as the build's own after
-  two extra builds: from then on its changes during a build are ignored (a
+  a few extra builds: from then on its changes during a build are ignored (a
   change made while no build runs still starts one, and makes it a source
-  again);
+  again). Whether a change was made during a build is told by the file's
+  modification time, so a change reported late is still placed right;
 - the served folder is never a source, even inside a watched folder.
 
 Example::
@@ -55,8 +56,11 @@ IgnoreRule = Union[str, Callable[[Path], bool]]
 # The longest a request for a site file waits for a running build to end.
 PAGE_WAIT = 15.0
 # A source file that changes during this many builds in a row, each started
-# only by changes made during the one before, is the build's own output.
+# only by changes made during the one before, is the build's own output: after
+# a first build that was not for that file, or after one that was (a person
+# may save a file during each of a few builds; a build writing it loops forever).
 OWN_FILE_STREAK = 3
+OWN_FILE_STREAK_FROM_ITSELF = 6
 # A file's modification time comes from a coarse clock (a tick of a few ms):
 # a write this close to a build's start or end may belong to it.
 _CLOCK_SLACK_NS = 20_000_000
@@ -142,8 +146,10 @@ class SourceWatch:
         self._trigger: frozenset[Path] = frozenset()
         self._changed: set[Path] = set()
         self._previous_changed: set[Path] = set()
-        self._streak_now: dict[Path, int] = {}
-        self._previous_streak: dict[Path, int] = {}
+        # Per changed file: (builds in a row it changed during, length that makes it the build's own).
+        self._streak_now: dict[Path, tuple[int, int]] = {}
+        self._previous_streak: dict[Path, tuple[int, int]] = {}
+        self._was_own: set[Path] = set()
         self._first_event: float | None = None  # earliest change waiting for the next build
         self.build_first_event = 0.0
 
@@ -171,17 +177,16 @@ class SourceWatch:
         start, end = span
         return start - _CLOCK_SLACK_NS <= mtime_ns and (running or mtime_ns <= end + _CLOCK_SLACK_NS)
 
-    def _streak(self, path: Path) -> int:
-        """How many builds in a row ``path`` changed during, counting from a
-        build that was not for it, each later one started only by changes
-        made during the one before: a build that writes a file every time
-        makes this grow, a person editing the file almost never does."""
-        if path not in self._trigger:
-            return 1
-        previous = self._previous_streak.get(path, 0)
-        if previous and path in self._previous_changed and self._trigger <= self._previous_changed:
-            return previous + 1
-        return 0
+    def _streak(self, path: Path) -> tuple[int, int]:
+        """How many builds in a row ``path`` changed during, each started only
+        by changes made during the one before, and how long a streak makes it
+        the build's own file: a build that writes the file every time makes
+        the streak grow without end, a person editing it rarely does."""
+        previous = self._previous_streak.get(path)
+        if previous is not None and path in self._previous_changed and self._trigger <= self._previous_changed:
+            return previous[0] + 1, previous[1]
+        began_elsewhere = path not in self._trigger or path in self._was_own
+        return 1, OWN_FILE_STREAK if began_elsewhere else OWN_FILE_STREAK_FROM_ITSELF
 
     def _wanted(self, changes: dict[Path, tuple[str | None, int | None]]) -> tuple[list[Path], list[Path]]:
         """Which reported changes need a build, and which turned out to be the build's own files."""
@@ -195,6 +200,7 @@ class SourceWatch:
                     continue
                 # Changed while no build ran: someone edits it after all.
                 self._own_files.discard(path)
+                self._was_own.add(path)
                 wanted.append(path)
                 continue
             if path in self._baseline and self._baseline[path] == digest:
@@ -202,15 +208,16 @@ class SourceWatch:
             if self._made_during(self._span, mtime_ns, running=self._building):
                 self._changed.add(path)
                 self._streak_now[path] = streak = self._streak(path)
-                if streak >= OWN_FILE_STREAK:
+                if streak[0] >= streak[1]:
                     self._own_files.add(path)
                     self._own_after[path] = digest
-                    found_own.append(path)
+                    if path not in self._was_own:
+                        found_own.append(path)
                     continue
             elif self._made_during(self._previous_span, mtime_ns):
                 # Reported late, after the next build began.
                 self._previous_changed.add(path)
-                self._previous_streak.setdefault(path, 1)
+                self._previous_streak.setdefault(path, (1, OWN_FILE_STREAK_FROM_ITSELF))
             wanted.append(path)
         return wanted, found_own
 

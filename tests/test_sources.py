@@ -23,8 +23,8 @@ from inprocess import run_server, terminal  # noqa: F401 - fixtures used by name
 class GatedBuild:
     """Copies src/page.txt to out/index.html; each build waits at a gate the test opens."""
 
-    def __init__(self, src: Path, out: Path, *, stamp: bool = False) -> None:
-        self.src, self.out, self.stamp = src, out, stamp
+    def __init__(self, src: Path, out: Path, *, stamp: bool = False, stamp_if_there: bool = False) -> None:
+        self.src, self.out, self.stamp, self.stamp_if_there = src, out, stamp, stamp_if_there
         self.started: queue.Queue[list[Path]] = queue.Queue()
         self._gate: queue.Queue[None] = queue.Queue()
         self.count = 0
@@ -36,8 +36,9 @@ class GatedBuild:
         self._gate.get(timeout=20)
         self.out.mkdir(exist_ok=True)
         (self.out / "index.html").write_text(text)
-        if self.stamp:
-            (self.src / "stamp.dat").write_text(str(time.time_ns()))
+        stamp = self.src / "stamp.dat"
+        if self.stamp or (self.stamp_if_there and stamp.exists()):
+            stamp.write_text(str(time.time_ns()))
 
     def next_build(self, timeout: float = 15) -> list[str]:
         """Wait for the next build to start; the names of the files it is for."""
@@ -90,19 +91,27 @@ def test_saves_made_during_each_of_two_builds_in_a_row_are_all_built(folders, ru
     wait_until(lambda: output(out) == "v2")
 
 
-def test_a_save_that_does_not_change_the_content_does_not_build(folders, run_server) -> None:
+def test_a_save_that_does_not_change_the_content_does_not_build(folders, run_server, terminal) -> None:
     src, out = folders
     build = GatedBuild(src, out)
     build.open()
-    server = DevServer(out, port=0, verbosity=0)
+    server = DevServer(out, port=0, terminal=Terminal(1, terminal))
     server.watch(src, build)
+    server.watch(src)  # no action: it only reports (in the terminal) that the file was saved
+    ended: list[object] = []
+    server.on_build_end(lambda result, changed: ended.append(result))
     run_server(server)
+    wait_until(lambda: len(ended) == 1)
     write_atomic(src / "page.txt", "v1")
-    wait_until(lambda: output(out) == "v1")
-    assert build.count == 2
+    wait_until(lambda: output(out) == "v1" and len(ended) == 2)
+
+    def saves_seen() -> int:
+        return sum("page.txt" in line and "reload" in line for line in list(terminal.lines))
+
     write_in_place(src / "page.txt", "v1")  # saved again, unchanged
+    wait_until(lambda: saves_seen() == 2)
     write_atomic(src / "page.txt", "v2")
-    wait_until(lambda: output(out) == "v2")
+    wait_until(lambda: output(out) == "v2" and len(ended) == 3)
     assert build.count == 3
 
 
@@ -114,17 +123,47 @@ def test_a_file_the_build_stamps_every_time_stops_starting_builds_until_someone_
     build.open()
     server = DevServer(out, port=0, terminal=Terminal(1, terminal))
     server.watch(src, build)
+    ended: list[object] = []
+    server.on_build_end(lambda result, changed: ended.append(result))
     run_server(server)
     terminal.wait_for(r"the build writes .*stamp.dat")
     assert build.count == 3  # the first build and two more for the stamp
     write_atomic(src / "page.txt", "v1")
     wait_until(lambda: output(out) == "v1")
     write_atomic(src / "page.txt", "v2")
-    wait_until(lambda: output(out) == "v2")
+    wait_until(lambda: output(out) == "v2" and len(ended) == 5)
     assert build.count == 5
-    # Edited by hand while no build runs: a source again.
+    # Edited by hand while no build runs: a source again, so it builds; the
+    # build stamps it again and again, and it is soon the build's own again.
     write_atomic(src / "stamp.dat", "by hand")
-    wait_until(lambda: build.count == 6)
+    wait_until(lambda: len(ended) == 8)
+    write_atomic(src / "page.txt", "v3")
+    wait_until(lambda: output(out) == "v3" and len(ended) == 9)
+    assert build.count == 9
+
+
+def test_a_build_that_stamps_a_file_once_someone_created_it_stops_after_a_few_builds(
+    folders, run_server, terminal
+) -> None:
+    src, out = folders
+    build = GatedBuild(src, out, stamp_if_there=True)
+    build.open()
+    server = DevServer(out, port=0, terminal=Terminal(1, terminal))
+    server.watch(src, build)
+    ended: list[int] = []
+    server.on_build_end(lambda result, changed: ended.append(time.time_ns()))
+    run_server(server)
+    wait_until(lambda: len(ended) == 1)
+    # A change is told apart from a build's own by its modification time: make
+    # this one plainly later than the build (the clock's tick is a few ms).
+    wait_until(lambda: time.time_ns() > ended[0] + 50_000_000)
+    write_atomic(src / "stamp.dat", "created by hand")
+    # Each build is for the stamp alone, as a person saving it during every
+    # build would be: it takes six builds in a row to call it the build's own.
+    terminal.wait_for(r"the build writes .*stamp.dat")
+    write_atomic(src / "page.txt", "v1")
+    wait_until(lambda: output(out) == "v1" and len(ended) == 8)
+    assert build.count == 8
 
 
 def test_trigger_builds_without_a_change(folders, run_server) -> None:
