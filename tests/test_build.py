@@ -191,13 +191,14 @@ def test_a_timeout_kills_the_command_and_the_processes_it_spawned() -> None:
         "print(sleeper.pid, flush=True)\n"
         "time.sleep(30)\n"
     )
+    # The timeout leaves a loaded machine time to start Python and the sleeper.
     started = time.monotonic()
-    result, _ = run(build_once(python(script), timeout=0.5, kill_grace=0.5))
+    result, _ = run(build_once(python(script), timeout=2, kill_grace=0.5))
     elapsed = time.monotonic() - started
 
     assert result.timed_out and not result.ok
-    assert result.error == "timed out after 0.5 s"
-    assert elapsed < 5
+    assert result.error == "timed out after 2 s"
+    assert elapsed < 20
     grandchild = int(result.output.split()[0])
     assert wait_until_gone(grandchild), f"grandchild {grandchild} survived the timeout"
 
@@ -210,11 +211,12 @@ def test_a_command_that_ignores_sigterm_is_killed_after_the_grace_period() -> No
         "time.sleep(30)\n"
     )
     started = time.monotonic()
-    result, _ = run(build_once(python(script), timeout=0.3, kill_grace=0.3))
+    result, _ = run(build_once(python(script), timeout=2, kill_grace=0.3))
 
     assert result.timed_out
+    assert result.output == "ignoring SIGTERM\n"
     assert result.exit_code == -9
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20
 
 
 def test_processes_a_finished_build_left_running_are_ended() -> None:
