@@ -137,6 +137,29 @@ def test_strict_mode_fails_on_a_broken_link_with_mkdocs_warning(project: Path):
         build.close()
 
 
+def test_a_plugin_error_fails_with_the_plugin_message(project: Path):
+    hook = project / "glossary.py"
+    hook.write_text(
+        "from mkdocs.exceptions import PluginError\n\n"
+        "def on_page_markdown(markdown, page, **kwargs):\n"
+        "    if '[[' in markdown:\n"
+        "        raise PluginError(f\"{page.file.src_uri}: unknown glossary term\")\n"
+        "    return markdown\n"
+    )
+    write_atomic(project / "mkdocs.yml", (project / "mkdocs.yml").read_text() + "hooks:\n  - glossary.py\n")
+    build = MkDocsBuilder(project / "mkdocs.yml")
+    try:
+        build([])
+        page = project / "docs" / "lamp.md"
+        write_atomic(page, page.read_text() + "\nThe [[lens]] turns.\n")
+        with pytest.raises(BuildFailed) as failure:
+            build([page])
+        assert "lamp.md: unknown glossary term" in failure.value.message
+        assert "Traceback" not in failure.value.output
+    finally:
+        build.close()
+
+
 def test_dirty_builds_are_used_for_page_edits_and_full_builds_for_the_rest(project: Path):
     build = MkDocsBuilder(project / "mkdocs.yml", dirty=True)
     try:

@@ -247,6 +247,11 @@ class MkDocsBuilder:
         errors = log.messages(logging.ERROR)
         described = _describe(exc)
         message = errors[0] if errors else described
+        if message.endswith(":"):
+            # "Error reading page 'a.md':" - the reason follows: the plugin's
+            # error, logged next, or else the exception itself.
+            reason = errors[1].partition(": ")[2] if len(errors) > 1 else described
+            message = f"{message} {reason}"
         output = list(reported)
         if described != message and described not in output:
             output.append(described)
