@@ -59,8 +59,12 @@ def file_digest(path: Path) -> str | None:
         return None
 
 
-def _walk_files(root: Path, ignore: Callable[[Path], bool] | None) -> Iterator[tuple[Path, os.stat_result]]:
-    """Regular files under ``root`` (symlinked files followed, symlinked folders not)."""
+def _walk_files(root: Path, ignore: Callable[[Path], bool] | None) -> Iterator[tuple[str, os.stat_result]]:
+    """Regular files under ``root`` (symlinked files followed, symlinked folders not).
+
+    Paths are strings: a large site has thousands of files, and building a
+    Path for each costs more than stat-ing it.
+    """
     folders = [str(root)]
     while folders:
         folder = folders.pop()
@@ -69,14 +73,13 @@ def _walk_files(root: Path, ignore: Callable[[Path], bool] | None) -> Iterator[t
         except OSError:
             continue  # removed or unreadable while we walked
         for entry in entries:
-            path = Path(entry.path)
-            if ignore is not None and ignore(path):
+            if ignore is not None and ignore(Path(entry.path)):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(entry.path)
                 elif entry.is_file():
-                    yield path, entry.stat()
+                    yield entry.path, entry.stat()
             except OSError:
                 continue
 
@@ -99,7 +102,7 @@ class OutputSnapshot:
     def __init__(
         self,
         root: Path,
-        files: Mapping[Path, _FileState],
+        files: Mapping[str, _FileState],
         *,
         taken_at_ns: int,
         ignore: Callable[[Path], bool] | None = None,
@@ -133,7 +136,7 @@ class OutputSnapshot:
         taken_at_ns = time.time_ns()
         cached = reuse._files if reuse is not None else {}
         trusted_before = (reuse.taken_at_ns - _RACY_WINDOW_NS) if reuse is not None else 0
-        files: dict[Path, _FileState] = {}
+        files: dict[str, _FileState] = {}
         hashed = 0
         for path, stat in _walk_files(root, ignore):
             previous = cached.get(path)
@@ -147,7 +150,7 @@ class OutputSnapshot:
                 files[path] = previous
                 continue
             try:
-                digest = _hash_file(path)
+                digest = _hash_file(Path(path))
             except OSError:
                 continue  # vanished between listing and reading
             hashed += 1
@@ -176,10 +179,10 @@ class OutputSnapshot:
             except OSError:
                 digest = None
             if digest is None:
-                files.pop(path, None)
+                files.pop(str(path), None)
                 continue
             hashed += 1
-            files[path] = _FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino, digest)
+            files[str(path)] = _FileState(stat.st_size, stat.st_mtime_ns, stat.st_ino, digest)
         # Entries read now are "racy" until later than this: keep the older time.
         return OutputSnapshot(self.root, files, taken_at_ns=self.taken_at_ns, ignore=self.ignore, hashed_count=hashed)
 
@@ -188,25 +191,25 @@ class OutputSnapshot:
 
         A file rewritten with the same content is not a change.
         """
-        changes: dict[Path, str] = {}
-        for path in sorted(self._files.keys() | before._files.keys()):
-            now = self._files.get(path)
-            then = before._files.get(path)
+        changes: dict[str, str] = {}
+        earlier = before._files
+        for path, now in self._files.items():
+            then = earlier.get(path)
             if then is None:
                 changes[path] = "added"
-            elif now is None:
-                changes[path] = "deleted"
             elif now.digest != then.digest:
                 changes[path] = "modified"
-        return changes
+        for path in earlier.keys() - self._files.keys():
+            changes[path] = "deleted"
+        return {Path(path): changes[path] for path in sorted(changes)}
 
     def digest(self, path: Path) -> str | None:
         """The content hash recorded for ``path``, or None if it was not there."""
-        state = self._files.get(path)
+        state = self._files.get(os.fspath(path))
         return state.digest if state is not None else None
 
     def __len__(self) -> int:
         return len(self._files)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._files
+        return isinstance(path, (str, os.PathLike)) and os.fspath(path) in self._files
