@@ -183,7 +183,12 @@ class SourceWatch:
         the build's own file: a build that writes the file every time makes
         the streak grow without end, a person editing it rarely does."""
         previous = self._previous_streak.get(path)
-        if previous is not None and path in self._previous_changed and self._trigger <= self._previous_changed:
+        if (
+            previous is not None
+            and path in self._previous_changed
+            and self._trigger
+            and self._trigger <= self._previous_changed
+        ):
             return previous[0] + 1, previous[1]
         began_elsewhere = path not in self._trigger or path in self._was_own
         return 1, OWN_FILE_STREAK if began_elsewhere else OWN_FILE_STREAK_FROM_ITSELF
