@@ -185,10 +185,10 @@ def test_sphinx_build_options_mean_what_they_mean_to_sphinx_build(tmp_path: Path
 
 
 def test_ignore_options_and_the_build_folders_are_never_sources(tmp_path: Path):
-    from hotreload.integrations.commands import _ignore_rules
+    from hotreload.integrations.serving import ignore_rules
 
     args = parse("sphinx", "docs", "out", "--ignore", "*.swp", "--re-ignore", r"drafts?/")
-    glob, *callables = _ignore_rules(args, never_sources=[tmp_path / "docs" / "_build"])
+    glob, *callables = ignore_rules(args, never_sources=[tmp_path / "docs" / "_build"])
     assert glob == "*.swp"
 
     def ignored(path: Path) -> bool:

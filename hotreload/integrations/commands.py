@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..config import DEFAULT_HOST, DEFAULT_PORT
+from .serving import Printer, add_server_arguments, name_value, port_number, serve_builds, tee, usage_error
 
 __all__ = ["register_commands"]
 
@@ -98,74 +97,6 @@ def register_commands(commands: argparse._SubParsersAction) -> None:  # type: ig
 
 
 # ---------------------------------------------------------------------------
-# Options every command shares
-# ---------------------------------------------------------------------------
-
-
-def _add_server_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("server options")
-    group.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
-    group.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
-    group.add_argument("--strict-port", action="store_true", help="fail if the port is busy instead of moving on")
-    group.add_argument(
-        "--open", "--open-browser", action="store_true", dest="open_browser", help="open the site in a browser"
-    )
-    group.add_argument(
-        "--watch", action="append", default=[], type=Path, metavar="PATH",
-        help="also rebuild when PATH changes (repeatable)",
-    )
-    group.add_argument(
-        "--ignore", action="append", default=[], metavar="GLOB",
-        help="ignore source changes to files matching GLOB (repeatable)",
-    )
-    group.add_argument(
-        "--re-ignore", action="append", default=[], type=_regex, metavar="REGEX",
-        help="ignore source changes to paths matching the regular expression REGEX (repeatable)",
-    )
-    group.add_argument(
-        "--pre-build", action="append", default=[], metavar="COMMAND",
-        help="run COMMAND before each build (repeatable); its failure fails the build",
-    )
-    group.add_argument(
-        "--post-build", action="append", default=[], metavar="COMMAND",
-        help="run COMMAND after each successful build (repeatable)",
-    )
-    group.add_argument(
-        "--build-timeout", type=float, default=None, metavar="SECONDS",
-        help="count a build that takes longer as failed",
-    )
-    group.add_argument("--poll", action="store_true", help="poll the file system instead of using native events")
-    group.add_argument(
-        "--allowed-host", action="append", default=[], dest="allowed_hosts", metavar="NAME",
-        help="also accept requests for Host NAME (repeatable)",
-    )
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, not {value}")
-    return value
-
-
-def _regex(text: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text)
-    except re.error as exc:
-        raise argparse.ArgumentTypeError(f"not a regular expression: {text!r} ({exc})") from None
-
-
-def _setting(text: str) -> tuple[str, str]:
-    name, found, value = text.partition("=")
-    if not found or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
-    return name, value
-
-
-# ---------------------------------------------------------------------------
 # sphinx
 # ---------------------------------------------------------------------------
 
@@ -186,9 +117,9 @@ def _add_sphinx_arguments(parser: argparse.ArgumentParser) -> None:
         "-d", "--doctree-dir", type=Path, metavar="PATH", help="doctree cache (default: OUTPUTDIR/.doctrees)"
     )
     group.add_argument("-c", "--conf-dir", type=Path, metavar="PATH", help="folder of conf.py (default: SOURCEDIR)")
-    group.add_argument("-D", "--define", action="append", default=[], type=_setting, metavar="NAME=VALUE",
+    group.add_argument("-D", "--define", action="append", default=[], type=name_value, metavar="NAME=VALUE",
                        help="override a conf.py setting")
-    group.add_argument("-A", "--html-define", action="append", default=[], type=_setting, metavar="NAME=VALUE",
+    group.add_argument("-A", "--html-define", action="append", default=[], type=name_value, metavar="NAME=VALUE",
                        help="pass a value into HTML templates")
     group.add_argument("-t", "--tag", action="append", default=[], dest="tags", metavar="TAG", help="define a tag")
     group.add_argument("-n", "--nitpicky", action="store_true", help="warn about all missing references")
@@ -204,7 +135,7 @@ def _add_sphinx_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("sphinx-autobuild options")
     group.add_argument("--no-initial", action="store_true", dest="no_initial_build", help="skip the initial build")
     group.add_argument("--delay", type=float, default=0, help="accepted for compatibility; ignored")
-    _add_server_arguments(parser)
+    add_server_arguments(parser)
 
 
 def _jobs(text: str) -> int:
@@ -259,17 +190,17 @@ def run_sphinx(args: argparse.Namespace) -> int:
     sourcedir: Path = args.sourcedir
     conf_dir: Path = args.conf_dir or sourcedir
     if not (conf_dir / "conf.py").is_file():
-        return _usage_error(f"no conf.py in {conf_dir} (is it a Sphinx source folder?)")
-    printer = _Printer()
+        return usage_error(f"no conf.py in {conf_dir} (is it a Sphinx source folder?)")
+    printer = Printer()
     warning_file = args.warning_file.open("w", encoding="utf-8") if args.warning_file else None
     on_warning: Callable[[str], None] = printer.line
     if warning_file is not None:
-        on_warning = _tee(None if args.silent else printer.line, warning_file)
+        on_warning = tee(None if args.silent else printer.line, warning_file)
         args.silent = False  # the file still wants every warning
     builder = sphinx_builder(args, on_warning)
     builder.outdir.mkdir(parents=True, exist_ok=True)
     try:
-        return _serve(
+        return serve_builds(
             args, builder, root=builder.outdir, sources=[sourcedir, *args.watch],
             never_sources=[*builder.ignored_paths(), *([args.warning_file] if args.warning_file else [])],
             printer=printer, run_at_start=not args.no_initial_build, verbosity=1,
@@ -305,7 +236,7 @@ def _add_mkdocs_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbosity", default=1,
                        help="print errors only")
     group.add_argument("-v", "--verbose", action="store_const", const=2, dest="verbosity", help="print more detail")
-    _add_server_arguments(parser)
+    add_server_arguments(parser)
 
 
 def _find_mkdocs_config(given: Path | None) -> Path | None:
@@ -323,15 +254,15 @@ def run_mkdocs(args: argparse.Namespace) -> int:
 
     config_file = _find_mkdocs_config(args.config_file)
     if config_file is None:
-        return _usage_error(f"config file not found: {args.config_file or 'mkdocs.yml'}")
+        return usage_error(f"config file not found: {args.config_file or 'mkdocs.yml'}")
     if args.dev_addr:
         host, _, port = args.dev_addr.rpartition(":")
         try:
-            args.port = _port(port)
+            args.port = port_number(port)
         except argparse.ArgumentTypeError as exc:
-            return _usage_error(f"--dev-addr: {exc}")
+            return usage_error(f"--dev-addr: {exc}")
         args.host = host.strip("[]") or args.host
-    printer = _Printer(args.verbosity)
+    printer = Printer(args.verbosity)
     builder = MkDocsBuilder(
         config_file, site_dir=args.site_dir, dirty=args.dirty, strict=args.strict, theme=args.theme,
         use_directory_urls=args.use_directory_urls, on_warning=printer.line,
@@ -347,7 +278,7 @@ def run_mkdocs(args: argparse.Namespace) -> int:
             sources = [path for path in sources if path.exists()]
             printer.line(str(exc))
         builder.site_dir.mkdir(parents=True, exist_ok=True)
-        return _serve(
+        return serve_builds(
             args, builder, root=builder.site_dir, sources=[*sources, *args.watch], never_sources=[builder.site_dir],
             printer=printer, serve_url=True, verbosity=args.verbosity,
         )
@@ -368,7 +299,7 @@ def _add_pelican_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the settings file (default: pelicanconf.py in this folder, if any)")
     group.add_argument("-o", "--output", type=Path, metavar="DIR", help="where the site is built and served from")
     group.add_argument("-t", "--theme-path", metavar="THEME", help="the theme (a folder or a theme's name)")
-    group.add_argument("-e", "--extra-settings", nargs="+", default=[], type=_setting, metavar="NAME=VALUE",
+    group.add_argument("-e", "--extra-settings", nargs="+", default=[], type=name_value, metavar="NAME=VALUE",
                        help="override settings; VALUE is read as JSON when it parses as JSON")
     group.add_argument("--relative-urls", action="store_true", help="use document-relative URLs")
     group.add_argument("--fail-on", choices=("errors", "warnings", "never"), default="errors",
@@ -376,7 +307,7 @@ def _add_pelican_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbosity", default=1,
                        help="print errors only")
     group.add_argument("-v", "--verbose", action="store_const", const=2, dest="verbosity", help="print more detail")
-    _add_server_arguments(parser)
+    add_server_arguments(parser)
 
 
 def _json_or_text(value: str) -> Any:
@@ -394,11 +325,11 @@ def run_pelican(args: argparse.Namespace) -> int:
     if settings is None and Path("pelicanconf.py").is_file():
         settings = Path("pelicanconf.py")
     if settings is not None and not settings.is_file():
-        return _usage_error(f"settings file not found: {settings}")
+        return usage_error(f"settings file not found: {settings}")
     overrides = {name: _json_or_text(value) for name, value in args.extra_settings}
     if args.relative_urls:
         overrides["RELATIVE_URLS"] = True
-    printer = _Printer(args.verbosity)
+    printer = Printer(args.verbosity)
     builder = PelicanBuilder(
         settings, path=args.path, output_path=args.output, theme=args.theme_path, overrides=overrides,
         fail_on=None if args.fail_on == "never" else args.fail_on, on_warning=printer.line,
@@ -411,99 +342,11 @@ def run_pelican(args: argparse.Namespace) -> int:
             output = builder.output_path
             sources = builder.watched_paths()
         except BuildFailed as exc:
-            return _usage_error(f"cannot read {settings}: {exc}")
+            return usage_error(f"cannot read {settings}: {exc}")
         output.mkdir(parents=True, exist_ok=True)
-        return _serve(
+        return serve_builds(
             args, builder, root=output, sources=[*sources, *args.watch], never_sources=[output], printer=printer,
             verbosity=args.verbosity,
         )
     finally:
         builder.close()
-
-
-# ---------------------------------------------------------------------------
-# Serving
-# ---------------------------------------------------------------------------
-
-
-class _Printer:
-    """The generator's warnings, printed in the server's terminal."""
-
-    def __init__(self, verbosity: int = 1) -> None:
-        self.verbosity = verbosity
-        self.terminal: Any = None
-
-    def line(self, text: str) -> None:
-        if self.terminal is not None:
-            self.terminal.info(text)
-        elif self.verbosity >= 1:
-            print(f"  {text}", flush=True)
-
-
-def _tee(first: Callable[[str], None] | None, stream: Any) -> Callable[[str], None]:
-    def write(line: str) -> None:
-        stream.write(line + "\n")
-        stream.flush()
-        if first is not None:
-            first(line)
-
-    return write
-
-
-def _usage_error(message: str) -> int:
-    print(f"hotreload: error: {message}", file=sys.stderr)
-    return 2
-
-
-def _ignore_rules(args: argparse.Namespace, never_sources: list[Path]) -> list[Any]:
-    """``--ignore`` globs as given, ``--re-ignore`` patterns and the build's own
-    folders as callables."""
-    rules: list[Any] = list(args.ignore)
-    patterns: list[re.Pattern[str]] = list(args.re_ignore)
-    if patterns:
-        rules.append(lambda path: any(pattern.search(str(path)) for pattern in patterns))
-    folders = [Path(folder).resolve() for folder in never_sources]
-    if folders:
-        from .locations import inside
-
-        rules.append(lambda path: any(inside(Path(path), folder) for folder in folders))
-    return rules
-
-
-def _serve(
-    args: argparse.Namespace, builder: Any, *, root: Path, sources: list[Path], never_sources: list[Path],
-    printer: _Printer, verbosity: int, run_at_start: bool = True, serve_url: bool = False,
-) -> int:
-    from .. import DevServer
-    from ..server import ServeError
-    from .hooks import with_commands
-
-    server = DevServer(
-        root=root, host=args.host, port=args.port, strict_port=args.strict_port, open_browser=args.open_browser,
-        poll=args.poll, allowed_hosts=list(args.allowed_hosts), verbosity=verbosity,
-    )
-    printer.terminal = server.terminal
-    action = with_commands(
-        builder, pre=args.pre_build, post=args.post_build, echo=printer.line, timeout=args.build_timeout,
-    )
-    missing = [path for path in sources if not path.exists()]
-    if missing:
-        return _usage_error(f"--watch path not found: {missing[0]}")
-    server.watch(
-        sources, action, ignore=_ignore_rules(args, never_sources), timeout=args.build_timeout,
-        run_at_start=run_at_start,
-    )
-    if serve_url:
-
-        @server.on_build_start
-        def _point_at_server(changed: list[Path]) -> None:
-            # Like mkdocs serve: site_url is the dev server, draft pages are shown.
-            builder.serve_url = server.url
-
-    try:
-        server.serve_forever()
-    except ServeError as exc:
-        return _usage_error(str(exc))
-    except KeyboardInterrupt:
-        return 130
-    return 0
