@@ -68,6 +68,18 @@ def test_an_edit_rebuilds_the_edited_page_and_leaves_the_others_byte_for_byte(bu
     assert builder.app_starts == 1, "a source edit must reuse the running Sphinx application"
 
 
+def test_with_parallel_jobs_a_rebuild_still_shows_the_edit(project: Path):
+    build = SphinxBuilder(project, project / "_build" / "html", jobs=2)
+    try:
+        build([])
+        for turn in range(2):
+            write_atomic(project / "lamp.rst", (project / "lamp.rst").read_text() + f"\nTurn {turn}.\n")
+            build([project / "lamp.rst"])
+            assert f"Turn {turn}." in (build.outdir / "lamp.html").read_text()
+    finally:
+        build.close()
+
+
 def test_a_warning_fails_the_build_with_sphinx_own_message_and_the_fix_builds_again(
     builder: SphinxBuilder, project: Path
 ):

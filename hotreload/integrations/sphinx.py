@@ -154,6 +154,7 @@ class SphinxBuilder:
         self._warnings = _WarningStream(on_warning)
         self._app: Any = None
         self._contexts: contextlib.ExitStack | None = None
+        self._app_builds = 0  # builds run by the current application
         self.builds = 0  # finished builds, failed or not
         self.app_starts = 0  # times a Sphinx application was created
 
@@ -239,6 +240,7 @@ class SphinxBuilder:
                 raise
             self._fail(exc)
         self._contexts = contexts
+        self._app_builds = 0
         self.app_starts += 1
 
     def _build(self) -> None:
@@ -247,6 +249,13 @@ class SphinxBuilder:
         # fail, every later build would fail too, even after the fix.
         app.statuscode = 0
         app._warncount = 0
+        if self._app_builds > 0:
+            # Parallel workers are forked from the application: in a warm one,
+            # a later parallel write renders the previous version of an edited
+            # page. The first build (all pages) runs in parallel; rebuilds
+            # touch a few pages, where forking would not pay anyway.
+            app.parallel = 1
+        self._app_builds += 1
         try:
             app.build(force_all=self.write_all)
         except Exception as exc:
