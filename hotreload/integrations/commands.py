@@ -112,7 +112,9 @@ def _add_sphinx_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("-a", "--write-all", action="store_true", help="write all files on every build")
     group.add_argument("-E", "--fresh-env", action="store_true", help="ignore the saved environment at start")
-    group.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N", help="parallel jobs, or 'auto'")
+    group.add_argument(
+        "-j", "--jobs", type=_jobs, default=1, metavar="N", help="parallel jobs for the first build, or 'auto'"
+    )
     group.add_argument(
         "-d", "--doctree-dir", type=Path, metavar="PATH", help="doctree cache (default: OUTPUTDIR/.doctrees)"
     )

@@ -21,7 +21,8 @@ from typing import Any
 from ..config import DEFAULT_HOST, DEFAULT_PORT
 
 __all__ = [
-    "Printer", "add_server_arguments", "ignore_rules", "name_value", "port_number", "serve_builds", "tee", "usage_error",
+    "Printer", "add_server_arguments", "ignore_rules", "name_value", "port_number", "serve_builds", "tee",
+    "usage_error",
 ]
 
 

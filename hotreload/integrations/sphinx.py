@@ -105,10 +105,10 @@ class SphinxBuilder:
     The arguments mirror ``sphinx-build``: ``builder`` (``-b``), ``confdir``
     (``-c``; None means the source folder), ``doctreedir`` (``-d``, default
     ``OUTDIR/.doctrees``), ``confoverrides`` (``-D``/``-A``), ``tags`` (``-t``),
-    ``jobs`` (``-j``), ``fail_on_warning`` (``-W``), ``fresh_env`` (``-E``, for
-    the first build), ``write_all`` (``-a``, every build), ``verbosity``
-    (``-v``), ``status`` (where progress goes; None for quiet) and
-    ``on_warning`` (given each warning line; None for quiet).
+    ``jobs`` (``-j``, for the first build), ``fail_on_warning`` (``-W``),
+    ``fresh_env`` (``-E``, for the first build), ``write_all`` (``-a``, every
+    build), ``verbosity`` (``-v``), ``status`` (where progress goes; None for
+    quiet) and ``on_warning`` (given each warning line; None for quiet).
 
     Sphinx keeps its registries in process-wide state: use one builder per
     process, and call it from one thread at a time.
