@@ -461,10 +461,12 @@ class BuildPipeline:
 
     async def _build_done(self, watch: SourceWatch, result: BuildResult, paths: list[Path]) -> None:
         assert self._outputs_lock is not None
-        watch._building = False
         watch._span = (watch._span[0], time.time_ns())
         if watch._own_files:
+            # Read while still "building": a report of the build's last write
+            # must not be taken for someone's edit in the meantime.
             watch._own_after = await asyncio.to_thread(_digests, watch._own_files)
+        watch._building = False
         changes: dict[Path, str] = {}
         async with self._outputs_lock:
             if result.ok:
