@@ -729,6 +729,7 @@ class DevServer:
         if self.watcher is not None:
             await self.watcher.stop()
             self.watcher = None
+        await self.pages.close()
 
     def _in_loop(self, function: Callable[..., object], *args: object) -> None:
         """Run ``function`` in the server's loop thread (now, if this is it)."""

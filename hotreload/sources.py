@@ -232,7 +232,8 @@ class BuildPipeline:
     announces what they changed in the served folder.
 
     ``announce`` gets a :class:`ChangeBatch` of changed site files (or, for
-    watches without an action, of the changed source files); ``errors`` is the
+    watches without an action, of the changed source files) and may return an
+    awaitable that delivers it; ``errors`` is the
     board the overlay follows; ``tab_count`` says how many tabs are open (for
     the terminal line); ``ignore`` holds the server's ``--ignore`` globs.
     """
@@ -241,7 +242,7 @@ class BuildPipeline:
         self,
         *,
         terminal: Terminal,
-        announce: Callable[[ChangeBatch], None],
+        announce: Callable[[ChangeBatch], Awaitable[None] | None],
         errors: ErrorBoard,
         tab_count: Callable[[], int],
         ignore: Sequence[str] = (),
@@ -406,7 +407,9 @@ class BuildPipeline:
 
     async def _on_source_batch(self, watch: SourceWatch, batch: ChangeBatch) -> None:
         if watch.runner is None:
-            self._announce_batch(batch)
+            outcome = self._announce_batch(batch)
+            if outcome is not None:
+                await outcome
             return
         states = await asyncio.to_thread(_states, batch.changes)
         wanted, own = watch._wanted(states)
@@ -524,7 +527,12 @@ class BuildPipeline:
         return changes
 
     def _announce(self, changes: dict[Path, str], first_event: float) -> None:
-        self._announce_batch(ChangeBatch({path: ChangeKind(kind) for path, kind in changes.items()}, first_event))
+        outcome = self._announce_batch(
+            ChangeBatch({path: ChangeKind(kind) for path, kind in changes.items()}, first_event)
+        )
+        if outcome is not None:
+            # The server may first finish reading a page it just served.
+            self._spawn(outcome)
 
     def outputs_touched(self, batch: ChangeBatch) -> None:
         """The served folder changed outside a build: announce what changed by content."""
