@@ -103,6 +103,16 @@ def test_rebuilding_leaves_unchanged_pages_byte_for_byte_the_same(builder: MkDoc
     assert changed == ["lamp/index.html", "search/search_index.json"]
 
 
+def test_a_deleted_page_disappears_from_the_served_site(builder: MkDocsBuilder, project: Path):
+    builder([])
+    assert (builder.site_dir / "weather" / "index.html").is_file()
+    (project / "docs" / "weather.md").unlink()
+    replace_in(project / "mkdocs.yml", "  - Weather: weather.md\n", "")
+    builder([project / "docs" / "weather.md", project / "mkdocs.yml"])
+    assert not (builder.site_dir / "weather").exists()
+    assert builder.site_dir / "weather" / "index.html" in builder.last_published
+
+
 def test_a_broken_mkdocs_yml_fails_with_the_yaml_error_and_the_fix_builds_again(
     builder: MkDocsBuilder, project: Path
 ):
@@ -156,6 +166,8 @@ def test_a_plugin_error_fails_with_the_plugin_message(project: Path):
             build([page])
         assert "lamp.md: unknown glossary term" in failure.value.message
         assert "Traceback" not in failure.value.output
+        # MkDocs had emptied its folder before failing; the served site is the last good one.
+        assert "Trim the wick" in (build.site_dir / "lamp" / "index.html").read_text()
     finally:
         build.close()
 

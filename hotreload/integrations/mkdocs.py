@@ -31,6 +31,7 @@ from typing import Any
 from .. import BuildFailed
 from .capture import LogCapture
 from .locations import display, inside, installed_package_dirs
+from .mirror import mirror
 
 __all__ = ["MkDocsBuilder"]
 
@@ -58,8 +59,12 @@ class MkDocsBuilder:
     """Builds a MkDocs site with MkDocs' Python API, warm between builds.
 
     Each build reads ``mkdocs.yml`` again (plugins expect a fresh configuration,
-    as under ``mkdocs serve``). ``site_dir`` defaults to a new temporary folder,
-    removed by :meth:`close`, so the project's own ``site/`` is left alone.
+    as under ``mkdocs serve``). MkDocs builds into a private folder; after a
+    successful build the files whose content changed are copied into
+    ``site_dir`` (see :mod:`hotreload.integrations.mirror`), so the served
+    folder only sees real changes and keeps the last good site when a build
+    fails. ``site_dir`` defaults to a new temporary folder, removed by
+    :meth:`close`, so the project's own ``site/`` is left alone.
     ``strict``, ``theme`` and ``use_directory_urls`` override the configuration
     file when given. ``serve_url``, when set, makes the build a preview like
     ``mkdocs serve``'s: ``site_url`` points at the dev server and draft pages
@@ -99,6 +104,9 @@ class MkDocsBuilder:
         self.serve_url = serve_url
         self.on_warning = on_warning
         self.warm = warm
+        # MkDocs builds here; changed files are then mirrored into site_dir.
+        self._build_dir = Path(tempfile.mkdtemp(prefix="hotreload-mkdocs-build-"))
+        self.last_published: list[Path] = []  # site files the latest build wrote or deleted
         self.build_epoch = int(time.time())
         self.builds = 0  # finished builds, failed or not
         self.last_build_was_dirty = False
@@ -117,7 +125,7 @@ class MkDocsBuilder:
         """Read ``mkdocs.yml`` with this builder's overrides; BuildFailed if it is broken."""
         from mkdocs.config import load_config
 
-        overrides: dict[str, Any] = {"site_dir": str(self.site_dir)}
+        overrides: dict[str, Any] = {"site_dir": str(self._build_dir)}
         if self.strict is not None:
             overrides["strict"] = self.strict
         if self.theme is not None:
@@ -183,6 +191,7 @@ class MkDocsBuilder:
                     count = len(problems)
                     summary = f"aborted with {count} warning{'s' if count != 1 else ''} in strict mode"
                     raise BuildFailed(f"{problems[0]} ({summary})", output="\n".join(problems) + "\n")
+            self.last_published = mirror(self._build_dir, self.site_dir)
             self._last_ok = True
             if not dirty:
                 self._known_pages = self._list_pages(Path(config.docs_dir).resolve())
@@ -195,6 +204,7 @@ class MkDocsBuilder:
         if plugins is not None:
             with contextlib.suppress(Exception):
                 plugins.on_shutdown()
+        shutil.rmtree(self._build_dir, ignore_errors=True)
         if self._own_site_dir:
             shutil.rmtree(self.site_dir, ignore_errors=True)
 
