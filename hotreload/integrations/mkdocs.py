@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -115,6 +116,8 @@ class MkDocsBuilder:
         self._last_ok = False
         self._known_pages: set[Path] = set()
         self._dirty_notice_shown = False
+        # Held while building: close() from another thread waits for the build.
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MkDocs build of {display(self.config_file)}"
@@ -164,9 +167,13 @@ class MkDocsBuilder:
 
     def __call__(self, changed: Iterable[Path]) -> None:
         """Build after ``changed`` paths changed (``[]``: a full build)."""
+        changed = [Path(path).resolve() for path in changed]
+        with self._lock:
+            self._build_for(changed)
+
+    def _build_for(self, changed: list[Path]) -> None:
         from mkdocs.commands.build import build
 
-        changed = [Path(path).resolve() for path in changed]
         try:
             with LogCapture("mkdocs", echo=self._echo) as log, _fixed_build_date(self.build_epoch):
                 config = self.load_config(log)
@@ -199,7 +206,16 @@ class MkDocsBuilder:
             self.builds += 1
 
     def close(self) -> None:
-        """Tell the plugins the server stops; remove the temporary site folder."""
+        """Tell the plugins the server stops; remove the temporary folders. Waits
+        for a build running in another thread to end first."""
+        if not self._lock.acquire(timeout=60):
+            return  # a build that does not end: better leave its folders alone
+        try:
+            self._close()
+        finally:
+            self._lock.release()
+
+    def _close(self) -> None:
         plugins, self._started_plugins = self._started_plugins, None
         if plugins is not None:
             with contextlib.suppress(Exception):

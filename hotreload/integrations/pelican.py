@@ -21,6 +21,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -102,6 +103,8 @@ class PelicanBuilder:
         self.settings: dict[str, Any] = {}
         self.builds = 0  # finished builds, failed or not
         self.instances = 0  # Pelican instances created
+        # Held while building: close() from another thread waits for the build.
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Pelican build of {display(self.settings_file) if self.settings_file else 'the current folder'}"
@@ -155,6 +158,10 @@ class PelicanBuilder:
     def __call__(self, changed: Iterable[Path]) -> None:
         """Build after ``changed`` paths changed (``[]``: a full build)."""
         changed = [Path(path) for path in changed]
+        with self._lock:
+            self._build_for(changed)
+
+    def _build_for(self, changed: list[Path]) -> None:
         level = _FATAL_LEVELS.get(self.fail_on or "", logging.CRITICAL + 1)
         try:
             with LogCapture("pelican", logging.WARNING, echo=self.on_warning) as log:
@@ -176,11 +183,17 @@ class PelicanBuilder:
             self.builds += 1
 
     def close(self) -> None:
-        """Drop the Pelican instance and the content cache this builder made."""
-        self._site = None
-        if self._cache_dir is not None:
-            shutil.rmtree(self._cache_dir, ignore_errors=True)
-            self._cache_dir = None
+        """Drop the Pelican instance and the content cache this builder made.
+        Waits for a build running in another thread to end first."""
+        if not self._lock.acquire(timeout=60):
+            return  # a build that does not end: better leave its cache alone
+        try:
+            self._site = None
+            if self._cache_dir is not None:
+                shutil.rmtree(self._cache_dir, ignore_errors=True)
+                self._cache_dir = None
+        finally:
+            self._lock.release()
 
     # -- internals ---------------------------------------------------------
 

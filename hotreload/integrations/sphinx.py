@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -30,8 +31,10 @@ from .locations import display
 
 __all__ = ["SphinxBuilder"]
 
-# The summary line Sphinx logs when warnings made the build fail.
+# The levels Sphinx writes its problems with.
 _LEVELS = ("WARNING", "ERROR", "CRITICAL", "SEVERE")
+# How long close() waits for a build running in another thread.
+_CLOSE_WAIT = 60.0
 
 
 class _WarningStream(io.TextIOBase):
@@ -155,6 +158,8 @@ class SphinxBuilder:
         self._app: Any = None
         self._contexts: contextlib.ExitStack | None = None
         self._app_builds = 0  # builds run by the current application
+        # Held while building: close() from another thread waits for the build.
+        self._lock = threading.RLock()
         self.builds = 0  # finished builds, failed or not
         self.app_starts = 0  # times a Sphinx application was created
 
@@ -172,6 +177,25 @@ class SphinxBuilder:
     def __call__(self, changed: Iterable[Path]) -> None:
         """Build after ``changed`` paths changed (``[]``: whatever is out of date)."""
         changed = [Path(path) for path in changed]
+        with self._lock:
+            self._build_for(changed)
+
+    def close(self) -> None:
+        """Drop the application and leave Sphinx's process-wide registries as they
+        were; waits for a build running in another thread to end first."""
+        if not self._lock.acquire(timeout=_CLOSE_WAIT):
+            return  # a build that does not end: better leave it alone
+        try:
+            self._app = None
+            if self._contexts is not None:
+                contexts, self._contexts = self._contexts, None
+                contexts.close()
+        finally:
+            self._lock.release()
+
+    # -- internals ---------------------------------------------------------
+
+    def _build_for(self, changed: list[Path]) -> None:
         try:
             if self._app is not None and self._needs_new_app(changed):
                 self.close()
@@ -181,15 +205,6 @@ class SphinxBuilder:
             self._build()
         finally:
             self.builds += 1
-
-    def close(self) -> None:
-        """Drop the application and leave Sphinx's process-wide registries as they were."""
-        self._app = None
-        if self._contexts is not None:
-            contexts, self._contexts = self._contexts, None
-            contexts.close()
-
-    # -- internals ---------------------------------------------------------
 
     def _needs_new_app(self, changed: list[Path]) -> bool:
         # conf.py is only read when the application starts.
