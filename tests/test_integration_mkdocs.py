@@ -43,6 +43,11 @@ def shows(text: str) -> str:
     return f"() => !!document.body && document.body.innerText.includes({text!r})"
 
 
+def page_updates(page) -> list[dict]:
+    """The updates and reloads a tab was sent (the error overlay's messages aside)."""
+    return page.evaluate("window.__hotreload.received.filter((m) => m.type === 'update' || m.type === 'reload')")
+
+
 def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
@@ -258,3 +263,4 @@ def test_mkdocs_edit_updates_its_tab_only_and_a_failed_build_shows_mkdocs_error_
     for tab in (lamp, home):
         tab.wait_for_function("() => !document.querySelector('hotreload-error-overlay')", timeout=30_000)
     assert home.evaluate("window.__untouched") is True, "the home page's tab was reloaded"
+    assert page_updates(home) == [], "the home tab was sent an update"

@@ -39,6 +39,11 @@ def shows(text: str) -> str:
     return f"() => !!document.body && document.body.innerText.includes({text!r})"
 
 
+def page_updates(page) -> list[dict]:
+    """The updates and reloads a tab was sent (the error overlay's messages aside)."""
+    return page.evaluate("window.__hotreload.received.filter((m) => m.type === 'update' || m.type === 'reload')")
+
+
 def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
@@ -165,3 +170,4 @@ def test_pelican_edit_updates_its_tab_only_and_a_failed_build_shows_pelican_erro
     for tab in (article, about):
         tab.wait_for_function("() => !document.querySelector('hotreload-error-overlay')", timeout=30_000)
     assert about.evaluate("window.__untouched") is True, "the about tab was reloaded"
+    assert page_updates(about) == [], "the about tab was sent an update"

@@ -187,6 +187,15 @@ def sphinx_builder(args: argparse.Namespace, on_warning: Callable[[str], None] |
     )
 
 
+def _inside_as_glob(path: Path, root: Path) -> list[str]:
+    """``path`` as a glob anchored at ``root`` (for Sphinx's doctree cache,
+    which is never served), or nothing when it is not under ``root``."""
+    try:
+        return ["/" + path.resolve().relative_to(root.resolve()).as_posix()]
+    except ValueError:
+        return []
+
+
 def run_sphinx(args: argparse.Namespace) -> int:
     """Serve a Sphinx project: ``hotreload sphinx SOURCEDIR OUTPUTDIR [options]``."""
     sourcedir: Path = args.sourcedir
@@ -206,6 +215,7 @@ def run_sphinx(args: argparse.Namespace) -> int:
             args, builder, root=builder.outdir, sources=[sourcedir, *args.watch],
             never_sources=[*builder.ignored_paths(), *([args.warning_file] if args.warning_file else [])],
             printer=printer, run_at_start=not args.no_initial_build, verbosity=1,
+            unannounced=_inside_as_glob(builder.doctreedir, builder.outdir),
         )
     finally:
         builder.close()
@@ -283,6 +293,10 @@ def run_mkdocs(args: argparse.Namespace) -> int:
         return serve_builds(
             args, builder, root=builder.site_dir, sources=[*sources, *args.watch], never_sources=[builder.site_dir],
             printer=printer, serve_url=True, verbosity=args.verbosity,
+            # The search index changes with every edit and search pages fetch
+            # it: announcing it would reload every open tab. An open tab's
+            # search catches up at its next reload.
+            unannounced=["/search/search_index.json"],
         )
     finally:
         builder.close()

@@ -170,11 +170,14 @@ def ignore_rules(args: argparse.Namespace, never_sources: list[Path]) -> list[An
 def serve_builds(
     args: argparse.Namespace, builder: Any, *, root: Path, sources: list[Path], never_sources: list[Path],
     printer: Printer, verbosity: int, run_at_start: bool = True, serve_url: bool = False,
+    unannounced: list[str] | None = None,
 ) -> int:
     """Serve ``root`` with hot reload, running ``builder`` (wrapped in the
     ``--pre-build``/``--post-build`` commands) when ``sources`` change, until
     Ctrl+C; the exit status. ``serve_url`` tells the builder the server's
     address before each build (MkDocs previews use it as ``site_url``).
+    ``unannounced`` are globs (relative to ``root``) of outputs whose changes
+    no tab needs to reload for.
     """
     from .. import DevServer
     from ..server import ServeError
@@ -183,6 +186,7 @@ def serve_builds(
     server = DevServer(
         root=root, host=args.host, port=args.port, strict_port=args.strict_port, open_browser=args.open_browser,
         poll=args.poll, allowed_hosts=list(args.allowed_hosts), verbosity=verbosity,
+        ignore=list(unannounced or []),
     )
     printer.terminal = server.terminal
     action = with_commands(
