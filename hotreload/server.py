@@ -329,12 +329,18 @@ class DevServer:
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard], client_max_size=MAX_REQUEST_BODY)
-        app.router.add_route("GET", WS_PATH, self._websocket)
-        app.router.add_route("GET", CLIENT_PREFIX + "ping", self._ping)
-        app.router.add_route("GET", CLIENT_PREFIX + "locate", self._locate)
-        app.router.add_route("*", CLIENT_PREFIX + "{name}", self._client_file)
-        app.router.add_route("*", "/{tail:.*}", self._site_request)
+        self._add_routes(app.router)
         return app
+
+    def _add_routes(
+        self, router: web.UrlDispatcher, wrap: Callable[[Any], Any] = lambda handler: handler
+    ) -> None:
+        """The server's routes; the site's catch-all comes last. ``attach`` wraps each handler."""
+        router.add_route("GET", WS_PATH, wrap(self._websocket))
+        router.add_route("GET", CLIENT_PREFIX + "ping", wrap(self._ping))
+        router.add_route("GET", CLIENT_PREFIX + "locate", wrap(self._locate))
+        router.add_route("*", CLIENT_PREFIX + "{name}", wrap(self._client_file))
+        router.add_route("*", "/{tail:.*}", wrap(self._site_request))
 
     async def _site_request(self, request: web.Request) -> web.StreamResponse:
         # A file asked for while a build writes it waits for the build (bounded),
@@ -697,11 +703,7 @@ class DevServer:
         routes get the same Host and Origin checks as :meth:`serve_forever`'s,
         for the ``host`` given to the constructor.
         """
-        guarded = self._guarded
-        app.router.add_route("GET", WS_PATH, guarded(self._websocket))
-        app.router.add_route("GET", CLIENT_PREFIX + "ping", guarded(self._ping))
-        app.router.add_route("*", CLIENT_PREFIX + "{name}", guarded(self._client_file))
-        app.router.add_route("*", "/{tail:.*}", guarded(self._site_request))
+        self._add_routes(app.router, self._guarded)
         app.on_startup.append(self._attached_start)
         app.on_shutdown.append(self._attached_shutdown)
         app.on_cleanup.append(self._attached_stop)

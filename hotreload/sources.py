@@ -42,7 +42,7 @@ from typing import Any, Union
 
 from .build import Action, BuildResult, BuildRunner
 from .failures import ErrorBoard, error_for_result, reason
-from .snapshot import OutputSnapshot, file_digest
+from .outputs import OutputSnapshot, file_digest
 from .terminal import Terminal
 from .watch import ChangeBatch, ChangeKind, Watcher, make_ignore
 
