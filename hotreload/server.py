@@ -62,6 +62,10 @@ HISTORY = 2000
 # The longest a continuous stream of file events (a checkout, a copy of a big
 # folder) is held back to come out as one update. A single save is not held.
 BURST_CAP = 1.0
+# The lull that ends a batch after a save. Editors' own steps (temp file,
+# rename, close) arrive within microseconds and a half-written file is held
+# until it is closed anyway, so this only gathers saves made together.
+SAVE_QUIET = 0.001
 
 
 class ServeError(Exception):
@@ -234,7 +238,7 @@ class DevServer:
         """Watch the served folder and every source; start the first builds."""
         self.watcher = Watcher(
             [root], self._on_root_batch, ignore=make_ignore(self.config.ignore), poll=self.config.poll,
-            max_wait=BURST_CAP,
+            max_wait=BURST_CAP, quiet=SAVE_QUIET,
         )
         await self.watcher.start()
         try:
