@@ -28,32 +28,11 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import CHROMIUM_ARGS, REPO, WATCH  # noqa: E402 (benchmarks/ is on sys.path when run)
 sys.path.insert(0, str(REPO))
 
 from hotreload.outputs import OutputSnapshot  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-# Polls a condition between tasks (sub-millisecond) and records when it first held.
-WATCH = """
-([check, limitMs]) => {
-  window.__seenAt = null;
-  const test = new Function('return (' + check + ')()');
-  const until = performance.now() + limitMs;
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
-    let ok = false;
-    try { ok = test(); } catch {}
-    if (ok) { window.__seenAt = performance.timeOrigin + performance.now(); return; }
-    if (performance.now() < until) channel.port2.postMessage(0);
-  };
-  channel.port2.postMessage(0);
-}
-"""
 
 GENERATOR = '''\
 """src/pageNN.txt (title line, then text) -> out/pageNN.html, every page rewritten each build."""

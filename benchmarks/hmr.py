@@ -22,22 +22,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from common import CHROMIUM_ARGS, start_server  # noqa: E402 (benchmarks/ is on sys.path when run)
 FANOUT = (9, 10, 10)  # children per module at each depth: 1 + 9 + 90 + 900 = 1,000
 STAMP = "performance.timeOrigin + performance.now()"
 
@@ -84,28 +77,6 @@ def root_tail(children: list[str], accepting: bool) -> str:
         'document.getElementById("out").textContent = "sum " + value;\n'
         "window.__readyAt = performance.now();\n" + accept
     )
-
-
-def start_server(root: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "hotreload", "serve", str(root), "--port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 20
-    url = ""
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r"Local:\s+(http://\S+)", line)
-        if match:
-            url = match.group(1)
-        if url and ("watching" in line or "hot reload off" in line):
-            break
-    if not url:
-        raise SystemExit("server did not start")
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    return proc, url
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
@@ -173,7 +144,7 @@ def main() -> None:
     try:
         root = work / "app"
         leaf, near_root = make_app(root)
-        leaf_name, near_name = leaf.stem, near_root.stem
+        leaf_name = leaf.stem
         near_original = near_root.read_text()
 
         def leaf_version(version: int) -> str:

@@ -18,40 +18,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import struct
-import subprocess
-import sys
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-# Polls a condition on a MessageChannel loop (sub-millisecond resolution,
-# unlike requestAnimationFrame's 16 ms) and records the wall-clock time it held.
-WATCH = """
-([check, limitMs]) => {
-  window.__seenAt = null;
-  const test = new Function('return (' + check + ')()');
-  const until = performance.now() + limitMs;
-  const channel = new MessageChannel();
-  channel.port1.onmessage = () => {
-    let ok = false;
-    try { ok = test(); } catch {}
-    if (ok) { window.__seenAt = performance.timeOrigin + performance.now(); return; }
-    if (performance.now() < until) channel.port2.postMessage(0);
-  };
-  channel.port2.postMessage(0);
-}
-"""
+from common import CHROMIUM_ARGS, WATCH, start_server  # noqa: E402 (benchmarks/ is on sys.path when run)
 
 
 def png(rgb: tuple[int, int, int], size: int = 64) -> bytes:
@@ -76,31 +51,6 @@ def make_site(root: Path) -> None:
         "<body><p class=probe>probe</p><p class=deep>deep</p><img id=logo src=logo.png width=64 height=64>"
         "<h1 id=title>v0</h1></body></html>\n"
     )
-
-
-def start_server(root: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "hotreload", "serve", str(root), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 15
-    url = ""
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r"Local:\s+(http://\S+)", line)
-        if match:
-            url = match.group(1)
-        if url and "watching" in line:
-            break
-    if not url:
-        raise SystemExit("server did not start")
-    # Keep draining its output so it never blocks on a full pipe.
-    import threading
-
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    return proc, url
 
 
 # Pause between edits, as between a person's saves: the server finishes the

@@ -22,22 +22,13 @@ Prints median and p90 per case and the ratio reload / morph.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from common import CHROMIUM_ARGS, REPO, start_server  # noqa: E402 (benchmarks/ is on sys.path when run)
 PARAGRAPHS = 5000
 EDITED = 2500
 SHORT_TARGET_MS = 30
@@ -89,29 +80,6 @@ def long_page(version: int) -> str:
         '<link rel="stylesheet" href="css/site.css"></head>\n<body><main>\n'
         f"{paragraphs}\n</main></body></html>\n"
     )
-
-
-def start_server(root: Path, *options: str) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "hotreload", "serve", str(root), "--port", "0", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 15
-    url = ""
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        match = re.search(r"Local:\s+(http://\S+)", line)
-        if match:
-            url = match.group(1)
-        if url and "watching" in line:
-            break
-    if not url:
-        raise SystemExit("server did not start")
-    # Keep draining its output so it never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
-    return proc, url
 
 
 def write_in_place(path: Path, text: str) -> None:

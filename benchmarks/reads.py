@@ -94,7 +94,7 @@ def main() -> None:
             static.MAX_SNAPSHOT_BYTES = snapshot_limit
             asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
             loop.call_soon_threadsafe(loop.stop)
-    print(f"GET of one file over keep-alive: requests/s (median ms)")
+    print("GET of one file over keep-alive: requests/s (median ms)")
     print(f"{'size':>8} {'age':>11} {'checked version':>20} {'streamed':>20} {'ratio':>7}")
     for size in SIZES:
         for age in ("old", "new"):

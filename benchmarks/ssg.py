@@ -29,12 +29,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from common import CHROMIUM_ARGS, REPO  # noqa: E402 (benchmarks/ is on sys.path when run)
 PAGES = 30
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 PROSE = (
     "The keeper climbs the tower at dusk, trims the wick, polishes the lens and writes the weather "
     "in the log. Ships read the light's character from miles away: two flashes, a pause, one flash. "
