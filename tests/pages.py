@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from conftest import write_atomic
+
 OVERLAY = "hotreload-error-overlay"
+OVERLAY_TEXT = "() => document.querySelector('hotreload-error-overlay')?.shadowRoot.textContent || ''"
 
 
 def mark(page) -> None:
@@ -39,3 +44,19 @@ def wait_overlay(page, containing: str = "", timeout: float = 15_000) -> str:
 
 def wait_no_overlay(page, timeout: float = 15_000) -> None:
     page.wait_for_function(f"() => document.querySelector('{OVERLAY}') === null", timeout=timeout)
+
+
+def shows(text: str) -> str:
+    """A page condition: the visible text includes ``text`` (false while the page reloads)."""
+    return f"() => !!document.body && document.body.innerText.includes({text!r})"
+
+
+def page_updates(page) -> list[dict]:
+    """The updates and reloads a tab was sent (the error overlay's messages aside)."""
+    return page.evaluate("window.__hotreload.received.filter((m) => m.type === 'update' || m.type === 'reload')")
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    write_atomic(path, text.replace(old, new))

@@ -18,10 +18,10 @@ from hotreload import BuildFailed
 from hotreload.integrations.hooks import with_commands
 from hotreload.integrations.sphinx import SphinxBuilder
 
+from pages import OVERLAY_TEXT, page_updates, replace_in, shows
 from conftest import REPO, ServerProcess, wait_connected, write_atomic
 
 EXAMPLE = REPO / "examples" / "sphinx"
-OVERLAY_TEXT = "() => document.querySelector('hotreload-error-overlay')?.shadowRoot.textContent || ''"
 
 
 @pytest.fixture
@@ -36,22 +36,6 @@ def builder(project: Path):
     build = SphinxBuilder(project, project / "_build" / "html", fail_on_warning=True)
     yield build
     build.close()
-
-
-def shows(text: str) -> str:
-    """A page condition: the visible text includes ``text`` (false while the page reloads)."""
-    return f"() => !!document.body && document.body.innerText.includes({text!r})"
-
-
-def page_updates(page) -> list[dict]:
-    """The updates and reloads a tab was sent (the error overlay's messages aside)."""
-    return page.evaluate("window.__hotreload.received.filter((m) => m.type === 'update' || m.type === 'reload')")
-
-
-def replace_in(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    write_atomic(path, text.replace(old, new))
 
 
 # ---------------------------------------------------------------------------
