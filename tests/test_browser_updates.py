@@ -6,6 +6,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from pages import mark, still_marked
 from conftest import wait_connected, write_atomic, write_in_place
 
 
@@ -17,15 +18,6 @@ def png(rgb: tuple[int, int, int], size: int = 96) -> bytes:
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def mark(page) -> None:
-    """Leave a marker that only survives if the page is not reloaded."""
-    page.evaluate("window.__notReloaded = true")
-
-
-def still_marked(page) -> bool:
-    return page.evaluate("window.__notReloaded === true")
 
 
 def count_loads(page) -> list[str]:
