@@ -87,7 +87,7 @@ async function applyUpdate(message) {
     const url = urlOf(update.path);
     const version = String(update.timestamp);
     if (update.kind === "css") {
-      work.push(updateStylesheet(url, version).then((n) => n && console.debug(`${TAG} css ${update.path} (${n} sheet${n > 1 ? "s" : ""})`)));
+      work.push(updateStylesheet(url, version, update.text ?? null).then((n) => n && console.debug(`${TAG} css ${update.path} (${n} sheet${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "image") {
       work.push(updateImage(url, version).then((n) => n && console.debug(`${TAG} image ${update.path} (${n} reference${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "js") {

@@ -52,14 +52,20 @@ const appliedVersions = new Map();
  *     const refreshed = await updateStylesheet('http://127.0.0.1:8000/css/base.css', '17');
  *     if (refreshed === 0) location.reload();
  *
+ * Given the file's new `text` (the server sends small sheets along with the
+ * update), the sheets loaded from it are rewritten in place from that text
+ * instead: no fetch, the same sheet objects, only the rules that changed. Where
+ * that cannot be done exactly, the new version is fetched as above.
+ *
  * @param {string} url absolute URL of the changed file (query and fragment are ignored)
  * @param {string} version opaque version, written into the `hr` query parameter
- * @returns {Promise<number>} how many stylesheet owners were refreshed
+ * @param {string|null} [text] the file's new content, when known
+ * @returns {Promise<number>} how many stylesheets were refreshed
  */
-export function updateStylesheet(url, version) {
+export function updateStylesheet(url, version, text = null) {
   const key = resourceKey(url, document.baseURI);
   if (key === null) return Promise.resolve(0);
-  return enqueue('stylesheet', key, () => refreshStylesheets(key, String(version)));
+  return enqueue('stylesheet', key, () => refreshStylesheets(key, String(version), text));
 }
 
 /**
@@ -142,7 +148,11 @@ function enqueue(kind, key, work) {
 // Stylesheets
 // ---------------------------------------------------------------------------
 
-async function refreshStylesheets(key, version) {
+async function refreshStylesheets(key, version, text) {
+  if (text !== null) {
+    const rewritten = rewriteSheetsFromText(key, version, text);
+    if (rewritten !== null) return rewritten;
+  }
   const swap = { changedKey: key, versions: new Map(appliedVersions).set(key, version), imports: new ImportPreloads() };
   const preparations = [];
   for (const root of documentRoots()) {
@@ -184,6 +194,135 @@ async function refreshStylesheets(key, version) {
   }
   if (refreshed > 0) appliedVersions.set(key, version);
   return refreshed;
+}
+
+/**
+ * Apply the new `text` of the file `key` to every sheet loaded from it, linked
+ * or imported at any depth, by replacing the rules that changed. Nothing is
+ * fetched and no element is replaced, so there is nothing to wait for and
+ * nothing to flash; relative `url()`s resolve against the sheet's own URL, as
+ * when it loaded. Returns how many sheets were rewritten, or null when this
+ * cannot be done exactly (a sheet not loaded, a disabled link, non-ASCII text
+ * in a page of another encoding than UTF-8, `@namespace` rules changing): the
+ * caller then fetches the new version instead.
+ */
+function rewriteSheetsFromText(key, version, text) {
+  // Without a BOM or @charset a sheet is decoded in its page's encoding.
+  if (document.characterSet !== 'UTF-8' && !/^[\x00-\x7f]*$/.test(text)) return null;
+  const targets = sheetsLoadedFrom(key);
+  if (targets === null) return null;
+  const versions = new Map(appliedVersions);
+  const parsed = new Map();
+  const edits = [];
+  for (const sheet of targets) {
+    if (!parsed.has(sheet.href)) parsed.set(sheet.href, ruleTexts(text, sheet.href, versions));
+    const next = parsed.get(sheet.href);
+    const edit = next === null ? null : ruleEdit(sheet, next);
+    if (edit === null) return null;
+    edits.push(edit);
+  }
+  // Every sheet is rewritten in this one task, so the page shows them in the same frame.
+  for (const edit of edits) {
+    if (!edit.apply()) return null;
+  }
+  appliedVersions.set(key, version);
+  return targets.length;
+}
+
+/** The sheets loaded from the file `key`: linked, or imported at any depth. Null if one is not loaded. */
+function sheetsLoadedFrom(key) {
+  const found = [];
+  for (const root of documentRoots()) {
+    for (const owner of root.querySelectorAll('link, style')) {
+      if (transientNodes.has(owner)) continue;
+      if (owner.localName === 'link' && owner.relList.contains('stylesheet')) {
+        const href = owner.getAttribute('href');
+        if (href !== null && resourceKey(href, owner.baseURI) === key) {
+          // No sheet: disabled, or still loading. Either way not one to rewrite.
+          if (owner.sheet === null || readRules(owner.sheet) === null) return null;
+          found.push(owner.sheet);
+          continue;
+        }
+      }
+      if (owner.sheet && !collectImportedSheets(owner.sheet, key, found, 0)) return null;
+    }
+  }
+  return found;
+}
+
+function collectImportedSheets(sheet, key, found, depth) {
+  const rules = readRules(sheet);
+  if (rules === null || depth > MAX_IMPORT_DEPTH) return true;
+  const base = sheetBase(sheet);
+  for (const rule of rules) {
+    if (!(rule instanceof CSSImportRule)) continue;
+    if (resourceKey(rule.href, base) === key) {
+      // Not loaded (a failed import, an unmet supports() condition): leave it to a fetch.
+      if (!rule.styleSheet || readRules(rule.styleSheet) === null) return false;
+      found.push(rule.styleSheet);
+    } else if (rule.styleSheet && !collectImportedSheets(rule.styleSheet, key, found, depth + 1)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The rules of `text` as a sheet at `base` would hold them, serialised, with
+ * `url()`s pointing at the newest versions of their files; null if it does not parse.
+ */
+function ruleTexts(text, base, versions) {
+  const fresh = new CSSStyleSheet({ baseURL: base });
+  try {
+    fresh.replaceSync(text);
+  } catch {
+    return null;
+  }
+  const retarget = newestVersions(versions);
+  for (const { style, base: blockBase } of blocksInRules(fresh.cssRules, base, 0)) {
+    rewriteDeclarations(style, blockBase, retarget);
+  }
+  return Array.from(fresh.cssRules, (rule) => rule.cssText);
+}
+
+/**
+ * How to turn the rules of `sheet` into `next`: only the run between the
+ * unchanged leading and trailing rules is replaced. Returns `{ apply }`, where
+ * `apply()` says whether it worked (on failure the sheet is put back as it
+ * was), or null when the change touches `@namespace` rules, which a sheet
+ * with other rules cannot gain or lose.
+ */
+function ruleEdit(sheet, next) {
+  const current = Array.from(sheet.cssRules, (rule) => rule.cssText);
+  let start = 0;
+  while (start < current.length && start < next.length && current[start] === next[start]) start += 1;
+  let end = 0;
+  while (
+    end < current.length - start && end < next.length - start
+    && current[current.length - 1 - end] === next[next.length - 1 - end]
+  ) end += 1;
+  const removed = current.slice(start, current.length - end);
+  const added = next.slice(start, next.length - end);
+  if ([...removed, ...added].some((rule) => rule.startsWith('@namespace'))) return null;
+  const splice = (count, texts) => {
+    for (let i = start + count - 1; i >= start; i -= 1) sheet.deleteRule(i);
+    texts.forEach((rule, i) => sheet.insertRule(rule, start + i));
+  };
+  return {
+    apply: () => {
+      try {
+        splice(removed.length, added);
+        return true;
+      } catch {
+        try {
+          splice(sheet.cssRules.length - end - start, removed);
+        } catch {
+          // What is left is replaced by the fetch the caller falls back to.
+        }
+        return false;
+      }
+    },
+  };
 }
 
 /**
@@ -311,13 +450,18 @@ function importsResource(sheet, key, depth) {
 
 /** Rewrite `url()`s in a freshly loaded sheet tree to the newest versions applied so far. */
 function bringUrlsUpToDate(sheet, versions) {
-  const retarget = (raw, base) => {
+  const retarget = newestVersions(versions);
+  for (const { style, base } of declarationBlocks(sheet, 0)) rewriteDeclarations(style, base, retarget);
+}
+
+/** A retarget function: a URL whose file has a newer version in `versions` gets that version. */
+function newestVersions(versions) {
+  return (raw, base) => {
     const key = resourceKey(raw, base);
     const version = key === null ? undefined : versions.get(key);
     if (version === undefined || versionOf(raw, base) === version) return null;
     return versionedUrl(raw, base, version);
   };
-  for (const { style, base } of declarationBlocks(sheet, 0)) rewriteDeclarations(style, base, retarget);
 }
 
 /** Checks, once per URL, that a new version of an imported file loads, using a stylesheet that never applies. */
@@ -439,6 +583,8 @@ class ImagePreloads {
 
   async loadImage(url, crossOrigin) {
     const image = new Image();
+    // A detached image is fetched at low priority, which the browser may hold back for a while.
+    image.fetchPriority = 'high';
     if (crossOrigin !== null) image.crossOrigin = crossOrigin;
     this.holders.push(image);
     const loaded = loadOutcome(image);

@@ -118,6 +118,13 @@ class PageTracker:
         self._sources[key] = source
         self._submit_soon(lambda: self._read_file(key, source))
 
+    def sheet_sent(self, url_path: str, file: Path, data: bytes) -> None:
+        """A stylesheet's new text went to the tabs inside its update: read it as if they had fetched it."""
+        url = url_spelling(url_path)
+        key = canonical_path(url)
+        source = self._sources[key] = _Source("css", url, file)
+        self._submit_soon(lambda: self._read_if_changed(key, data, lambda: self.graph.read_css(source.url, data)))
+
     def files_changed(self, changes: Mapping[str, str]) -> None:
         """Files changed on disk (decoded URL path → added/modified/deleted): forget deleted pages and sheets.
 

@@ -62,13 +62,16 @@ class SiteView:
     tells whether a folder URL is shown as a generated directory listing (it
     has no index.html). ``modules(path, change, timestamp)`` plans a change to
     a script the module graph knows (see :mod:`hotreload.moduleplan`), or
-    returns None for any other file.
+    returns None for any other file. ``sheet_text(path)`` gives the new text
+    of a changed stylesheet to send along with its update, or None when tabs
+    should fetch it (see :mod:`hotreload.sheettext`).
     """
 
     pages_using: Callable[[str], frozenset[str] | None]
     is_listing: Callable[[str], bool]
     why_unplaced: Callable[[str], str] = lambda _path: "the pages that use it are not known"
     modules: Callable[[str, Change, int], ModuleOutcome | None] = lambda _path, _change, _timestamp: None
+    sheet_text: Callable[[str], str | None] = lambda _path: None
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def plan_updates(
                     reloads.setdefault(page, []).append(f"{name} changed (embedded)")
         elif users is None and kind in ("css", "image"):
             # Every tab swaps it wherever it uses it, and ignores it otherwise.
-            hot.append((FileUpdate(kind, path, timestamp), None))
+            hot.append((_hot_update(kind, path, timestamp, site), None))
             plan.log.append(LogLine(kind, path, "hot", "every tab"))
         elif users is None:
             why = site.why_unplaced(path)
@@ -157,7 +160,7 @@ def plan_updates(
         elif not users:
             plan.log.append(LogLine(kind, path, "ignored", "no page uses it"))
         elif kind in ("css", "image"):
-            hot.append((FileUpdate(kind, path, timestamp), users))
+            hot.append((_hot_update(kind, path, timestamp, site), users))
             plan.log.append(LogLine(kind, path, "hot", _pages_using(users)))
         else:
             for page in users:
@@ -181,6 +184,11 @@ def plan_updates(
             plan.outgoing.append(Outgoing(Reload(seq, "; ".join(dict.fromkeys(reasons))), frozenset({key})))
     plan.outgoing.extend(_address_hot_updates(seq, hot, reloads, tab_pages))
     return plan
+
+
+def _hot_update(kind: UpdateKind, path: str, timestamp: int, site: SiteView) -> FileUpdate:
+    text = site.sheet_text(path) if kind == "css" else None
+    return FileUpdate(kind, path, timestamp, text=text)
 
 
 _PAGE_CHANGES = {"added": "was created", "deleted": "was deleted", "modified": "changed"}

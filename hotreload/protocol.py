@@ -38,6 +38,8 @@ class FileUpdate:
     reason: str | None = None
     # js: the update runs through an import cycle; if re-running it throws, reload instead.
     within_cycle: bool | None = None
+    # css: the sheet's new text, for a tab to apply without fetching it (small UTF-8 sheets, no @import).
+    text: str | None = None
 
 
 @dataclass(frozen=True)

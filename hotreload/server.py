@@ -49,6 +49,8 @@ from .protocol import (
 from .security import (
     HostPolicy, cross_site_no_cors, exposed_to_network, network_urls, new_token, refused_host_message, tokens_equal,
 )
+from .sheettext import MAX_INLINE_BATCH_BYTES, MAX_INLINE_BYTES, inline_text
+from .snapshot import read_snapshot_now
 from .static import StaticFiles
 from .sources import PAGE_WAIT, BuildPipeline, IgnoreRule, SourceWatch
 from .terminal import Terminal, printable
@@ -443,8 +445,34 @@ class DevServer:
         modules = self.modules.plan_change if self.modules is not None else SiteView.modules
         return SiteView(
             pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced,
-            modules=modules,
+            modules=modules, sheet_text=self._sheet_texts(),
         )
+
+    def _sheet_texts(self) -> Callable[[str], str | None]:
+        """Reads changed stylesheets to send inside one update, within that update's budget."""
+        budget = MAX_INLINE_BATCH_BYTES
+
+        def text_of(url_path: str) -> str | None:
+            nonlocal budget
+            path = self.static.servable(url_path)
+            try:
+                if path is None or path.stat().st_size > min(budget, MAX_INLINE_BYTES):
+                    return None
+                snapshot = read_snapshot_now(path)
+            except OSError:
+                return None  # gone or unreadable: the tab's fetch gets the precise answer
+            if snapshot is None:
+                return None  # being written: the tab's fetch waits for it to hold still
+            data = snapshot[0]
+            text = inline_text(data)
+            if text is not None and len(data) <= budget:
+                budget -= len(data)
+                # The tabs will not fetch it: learn its new references from the text they get.
+                self.pages.sheet_sent(url_path, path, data)
+                return text
+            return None
+
+        return text_of
 
     def _is_listing(self, folder: str) -> bool:
         directory = self.root / folder.strip("/")

@@ -171,6 +171,19 @@ class StaticFiles:
             return self.listing(request, path, url_path)
         return await self.file_response(request, path, url_path)
 
+    def servable(self, url_path: str) -> Path | None:
+        """The regular file a request for the decoded ``url_path`` would be answered with, or None.
+
+        The same checks as for a request (denied names, paths leaving the root,
+        symlinks), for a server that sends a file's content by other means.
+        """
+        found = resolve_request_path(
+            self.root, quote(url_path), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
+        )
+        if isinstance(found, Refused) or found.is_dir:
+            return None
+        return found.path
+
     async def file_response(self, request: web.Request, path: Path, url_path: str) -> web.StreamResponse:
         try:
             st = path.stat()

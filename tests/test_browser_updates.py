@@ -68,6 +68,37 @@ def test_a_sheet_reached_through_import_is_refreshed(serve, site: Path, new_page
     assert still_marked(page)
 
 
+def sheet_fetches(page, name: str) -> list[str]:
+    return page.evaluate(
+        "(name) => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes(name))", name
+    )
+
+
+def test_a_small_sheet_arrives_with_its_update_and_its_new_references_are_followed(
+    serve, site: Path, new_page
+) -> None:
+    # theme.css (imported by site.css) is small and plain: its text comes with
+    # the update, so the tab rewrites the sheet without fetching it.
+    server = serve(str(site))
+    page = new_page(server.url)
+    mark(page)
+    theme = site / "css" / "theme.css"
+    fetched = len(sheet_fetches(page, "theme.css"))
+    (site / "img" / "dot.png").write_bytes(png((0, 0, 255), size=8))
+    write_in_place(theme, theme.read_text().replace("#f6f7fb", "rgb(4, 5, 6)")
+                   + "\nh1 { background-image: url(../img/dot.png); }\n")
+    wait_style(page, "body", "backgroundColor", "rgb(4, 5, 6)")
+    assert len(sheet_fetches(page, "theme.css")) == fetched
+    # The image the new rule brought in is known to be this page's: editing it updates the tab.
+    page.wait_for_function("() => getComputedStyle(document.querySelector('h1')).backgroundImage.includes('dot.png')")
+    write_atomic(site / "img" / "dot.png", png((0, 255, 0), size=8))
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('h1')).backgroundImage.includes('dot.png?hr=')", timeout=5000
+    )
+    server.wait_for_line(r"image\s+/img/dot.png\s+hot")
+    assert still_marked(page)
+
+
 def test_image_edit_changes_the_pixels_in_place(serve, site: Path, new_page) -> None:
     server = serve(str(site))
     page = new_page(server.url)

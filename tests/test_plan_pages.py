@@ -128,3 +128,20 @@ def test_page_keys_fold_index_pages_and_keep_special_characters() -> None:
     assert page_key("/docs/index.html") == page_key("/docs/") == "/docs/"
     assert page_key("/a b/100%.html") == "/a b/100%.html"
     assert page_key("/x/../y.html") == "/y.html"
+
+
+def test_a_changed_stylesheet_carries_the_text_the_site_gives_for_it() -> None:
+    asked: list[str] = []
+
+    def sheet_text(path: str) -> str | None:
+        asked.append(path)
+        return "h1 { color: red }" if path == "/css/shared.css" else None
+
+    site = SiteView(pages_using, lambda folder: False, sheet_text=sheet_text)
+    result = plan_updates(
+        {"/css/shared.css": "modified", "/css/docs.css": "modified", "/img/logo.png": "modified"},
+        seq=1, timestamp=5, site=site, tab_pages=TABS,
+    )
+    texts = {u.path: u.text for item in result.outgoing for u in item.message.updates}  # type: ignore[union-attr]
+    assert texts == {"/css/shared.css": "h1 { color: red }", "/css/docs.css": None, "/img/logo.png": None}
+    assert sorted(asked) == ["/css/docs.css", "/css/shared.css"]  # images are never read

@@ -733,3 +733,132 @@ def test_editing_a_stylesheet_keeps_the_earlier_image_change(page: Page, site: S
 
     assert page.evaluate("document.querySelector('.tile').getBoundingClientRect().width") == 30
     assert close_to(screen_colour(page, ".tile"), GREEN)
+
+
+# ---------------------------------------------------------------------------
+# Stylesheets rewritten from the text the server sends
+# ---------------------------------------------------------------------------
+
+
+def update_stylesheet_from_text(page: Page, url: str, version: str, text: str) -> int:
+    return page.evaluate(
+        "([url, version, text]) => swap.updateStylesheet(url, version, text)", [url, version, text]
+    )
+
+
+def requests_for(site: Site, path: str) -> list[str]:
+    return [request for request in site.server.requests if request.split("?")[0] == site.prefix + path]
+
+
+def test_linked_sheet_is_rewritten_from_text_without_a_fetch_or_a_new_element(page: Page, site: Site) -> None:
+    site.write("css/dot.png", solid_png(4, 4, GREEN))
+    site.write("css/theme.css", f"h1 {{ color: {rgb(RED)} }}\n.box {{ width: 10px; height: 10px }}\nh2 {{ color: black }}")
+    site.open(page, head='<link id="theme" rel="stylesheet" href="css/theme.css">',
+              body='<h1>Title</h1><h2>Sub</h2><div class="box"></div>')
+    remember_nodes(page, "link")
+    page.evaluate("window.kept = [...document.querySelector('#theme').sheet.cssRules]")
+    fetched_before = len(requests_for(site, "css/theme.css"))
+    text = (f"h1 {{ color: {rgb(GREEN)} }}\n.box {{ width: 10px; height: 10px; background-image: url(dot.png) }}\n"
+            "h2 { color: black }")
+    site.write("css/theme.css", text)
+
+    outcome = page.evaluate(
+        """([url, text]) => duringEveryFrame(
+            () => getComputedStyle(document.querySelector('h1')).color,
+            () => swap.updateStylesheet(url, '2', text))""",
+        [site.url("css/theme.css"), text],
+    )
+
+    assert outcome["result"] == 1
+    assert outcome["seen"] == [rgb(RED), rgb(GREEN)]
+    assert len(requests_for(site, "css/theme.css")) == fetched_before
+    assert remembered_nodes_unchanged(page, "link")
+    assert stylesheet_links(page)[0]["href"] == "css/theme.css"
+    # Relative URLs resolve against the sheet, as when it loaded: css/dot.png.
+    assert eventually(page, lambda: close_to(screen_colour(page, ".box"), GREEN))
+    # Only the rules that changed were replaced.
+    assert page.evaluate("""() => {
+        const rules = [...document.querySelector('#theme').sheet.cssRules];
+        return [rules[0] === window.kept[0], rules[1] === window.kept[1], rules[2] === window.kept[2]];
+    }""") == [False, False, True]
+
+
+def test_imported_sheets_at_any_depth_are_rewritten_from_text(page: Page, site: Site) -> None:
+    site.write("a.css", '@import "b.css";')
+    site.write("b.css", '@import "deep/c.css";')
+    site.write("deep/c.css", f"h1 {{ color: {rgb(RED)} }}\nh2 {{ color: {rgb(RED)} }}")
+    site.write("shell.css", '@import "deep/c.css";\nh2 { font-weight: 300 }')
+    site.open(page, head="""
+        <style id="with-import">@import "a.css"; h1 { font-style: italic }</style>
+        <link id="shell" rel="stylesheet" href="shell.css">""",
+        body="<h1>Title</h1><h2>Subtitle</h2>")
+    remember_nodes(page, "style, link")
+    fetched_before = len(requests_for(site, "deep/c.css"))
+    text = f"h1 {{ color: {rgb(GREEN)} }}\nh2 {{ color: {rgb(BLUE)} }}"
+    site.write("deep/c.css", text)
+
+    assert update_stylesheet_from_text(page, site.url("deep/c.css"), "2", text) == 2
+
+    assert page.evaluate("['h1', 'h2'].map((t) => getComputedStyle(document.querySelector(t)).color)") == [
+        rgb(GREEN), rgb(BLUE)]
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).fontStyle") == "italic"
+    assert page.evaluate("getComputedStyle(document.querySelector('h2')).fontWeight") == "300"
+    assert len(requests_for(site, "deep/c.css")) == fetched_before
+    assert remembered_nodes_unchanged(page, "style, link")
+
+
+def test_a_sheet_rewritten_from_text_keeps_the_earlier_image_change(page: Page, site: Site) -> None:
+    site.write("tile.png", solid_png(4, 4, RED))
+    site.write("main.css", ".tile { background-image: url(tile.png); width: 20px; height: 20px }")
+    site.open(page, head='<link rel="stylesheet" href="main.css">', body='<div class="tile"></div>')
+    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), RED))
+    site.write("tile.png", solid_png(4, 4, GREEN))
+    assert update_image(page, site.url("tile.png"), "1") == 1
+    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), GREEN))
+
+    text = ".tile { background-image: url(tile.png); width: 30px; height: 20px }"
+    site.write("main.css", text)
+    assert update_stylesheet_from_text(page, site.url("main.css"), "2", text) == 1
+
+    assert page.evaluate("document.querySelector('.tile').getBoundingClientRect().width") == 30
+    assert "tile.png?hr=1" in page.evaluate("getComputedStyle(document.querySelector('.tile')).backgroundImage")
+    assert close_to(screen_colour(page, ".tile"), GREEN)
+
+
+def test_text_that_cannot_be_applied_exactly_is_fetched_instead(page: Page, site: Site) -> None:
+    # A disabled link has no sheet to rewrite; @namespace rules cannot come or go
+    # in a sheet with other rules. Both are fetched, and end up right.
+    site.write("off.css", "h1 { color: black }")
+    site.write("ns.css", f"h1 {{ color: {rgb(RED)} }}")
+    site.open(page, head="""
+        <link id="off" rel="stylesheet" href="off.css" disabled>
+        <link id="ns" rel="stylesheet" href="ns.css">""", body="<h1>Title</h1>")
+    off_text = f"h1 {{ color: {rgb(BLUE)} }}"
+    ns_text = f'@namespace svg url(http://www.w3.org/2000/svg);\nh1 {{ color: {rgb(GREEN)} }}'
+    site.write("off.css", off_text)
+    site.write("ns.css", ns_text)
+
+    assert update_stylesheet_from_text(page, site.url("off.css"), "3", off_text) == 1
+    assert update_stylesheet_from_text(page, site.url("ns.css"), "3", ns_text) == 1
+
+    links = {link["id"]: link["href"] for link in stylesheet_links(page)}
+    assert links == {"off": site.url("off.css") + "?hr=3", "ns": site.url("ns.css") + "?hr=3"}
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).color") == rgb(GREEN)
+
+
+def test_non_ascii_text_is_fetched_in_a_page_that_is_not_utf8(page: Page, site: Site) -> None:
+    # The sheet has no @charset, so the browser reads it in the page's encoding.
+    site.write("marks.css", '.mark::after { content: "a" }')
+    site.write("index.html", (
+        '<!doctype html><html><head><meta charset="windows-1252">'
+        '<script type="module">import * as swap from "/__hotreload/swap.js"; window.swap = swap;</script>'
+        '<link rel="stylesheet" href="marks.css"></head><body><p class="mark">x</p></body></html>'
+    ).encode("cp1252"))
+    page.goto(site.url("index.html"))
+    page.wait_for_function("window.swap !== undefined")
+    site.write("marks.css", '.mark::after { content: "\xe9" }'.encode("cp1252"))
+
+    assert update_stylesheet_from_text(page, site.url("marks.css"), "2", '.mark::after { content: "\xe9" }') == 1
+
+    assert page.evaluate("getComputedStyle(document.querySelector('.mark'), '::after').content") == '"\xe9"'
+    assert stylesheet_links(page)[0]["href"] == site.url("marks.css") + "?hr=2"
