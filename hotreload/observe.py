@@ -110,7 +110,17 @@ class _Bridge(FileSystemEventHandler):
 def _native_observer() -> tuple[BaseObserver, bool]:
     """The platform's observer, and whether it reports closes (inotify does)."""
     if sys.platform.startswith("linux"):
+        from watchdog.observers import inotify_c
         from watchdog.observers.inotify import InotifyObserver
+
+        # watchdog (>= 6) holds an inotify read that follows another within a
+        # millisecond for up to a millisecond more, to hand a burst over in
+        # fewer pieces. Every save is such a read (an editor's write and close
+        # come apart), so that millisecond would be added to every update,
+        # while grouping bursts is the watcher's job here (its quiet window
+        # widens as a burst goes on). A gap of zero turns the hold off.
+        if hasattr(inotify_c, "_COALESCE_BURST_GAP_S"):
+            inotify_c._COALESCE_BURST_GAP_S = 0.0
 
         # Full events: a rename from outside arrives as a move, not a creation,
         # which tells a complete file from one still being written.
