@@ -89,7 +89,7 @@ async function applyUpdate(message) {
     if (update.kind === "css") {
       work.push(updateStylesheet(url, version, update.text ?? null).then((n) => n && console.debug(`${TAG} css ${update.path} (${n} sheet${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "image") {
-      work.push(updateImage(url, version).then((n) => n && console.debug(`${TAG} image ${update.path} (${n} reference${n > 1 ? "s" : ""})`)));
+      work.push(updateImage(url, version, update.data ?? null, update.content_type ?? null).then((n) => n && console.debug(`${TAG} image ${update.path} (${n} reference${n > 1 ? "s" : ""})`)));
     } else if (update.kind === "js") {
       modules.push({
         type: "js-update",

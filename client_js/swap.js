@@ -19,6 +19,8 @@ const VERSION_PARAM = 'hr';
 // A file that takes longer than this to arrive is treated as failed; the old version stays.
 const LOAD_TIMEOUT_MS = 15000;
 const IMPORT_POLL_MS = 10;
+// Pictures bigger than this (in pixels) are decoded before they are swapped in.
+const DECODE_AHEAD_PIXELS = 512 * 512;
 // Imports have no load event; check between tasks at first (sub-millisecond, so
 // a local file applies at once), then back off to IMPORT_POLL_MS.
 const IMPORT_FAST_CHECKS = 300;
@@ -76,16 +78,25 @@ export function updateStylesheet(url, version, text = null) {
  * The new version is preloaded first and all references switch in the same
  * frame; a version that fails to load or decode leaves the old one in place.
  *
+ * Given the file's new bytes (the server sends small images along with the
+ * update), the references first switch to those bytes, held in memory, so
+ * the change shows without waiting for a fetch; then, once the new version's
+ * URL has loaded, to that URL, which shows the same picture. A page that
+ * used only `<img>`-like references and CSS ends exactly as if it had fetched.
+ *
  *     const refreshed = await updateImage('http://127.0.0.1:8000/img/logo.png', '18');
  *
  * @param {string} url absolute URL of the changed file (query and fragment are ignored)
  * @param {string} version opaque version, written into the `hr` query parameter
+ * @param {string|null} [data] the file's new content, base64, when known
+ * @param {string|null} [type] its content type (`image/png`), with `data`
  * @returns {Promise<number>} how many references (attributes or declarations) were refreshed
  */
-export function updateImage(url, version) {
+export function updateImage(url, version, data = null, type = null) {
   const key = resourceKey(url, document.baseURI);
   if (key === null) return Promise.resolve(0);
-  return enqueue('image', key, () => refreshImages(key, String(version)));
+  const bytes = data === null ? null : { data, type: type ?? '' };
+  return enqueue('image', key, () => refreshImages(key, String(version), bytes));
 }
 
 /**
@@ -496,21 +507,78 @@ class ImportPreloads {
 // Images
 // ---------------------------------------------------------------------------
 
-async function refreshImages(key, version) {
+async function refreshImages(key, version, bytes) {
   const retarget = (raw, base) => (resourceKey(raw, base) === key ? versionedUrl(raw, base, version) : null);
-  const preloads = new ImagePreloads();
-  await Promise.all(imageEdits(retarget).map((edit) => preloads.loads(edit)));
-  // What loaded is in the memory cache now: switch every reference in one task, hence one frame.
-  let refreshed = 0;
-  for (const edit of imageEdits(retarget)) {
-    if (preloads.loaded(edit)) {
-      edit.apply();
-      refreshed += 1;
+  if (bytes !== null) {
+    const standIns = new StandIns(bytes);
+    const shown = await switchReferences(standIns.showing(retarget), { allOrNothing: true });
+    if (shown !== null) {
+      if (shown > 0) appliedVersions.set(key, version);
+      // The page shows the new picture; now give its references the new version's real URL.
+      await switchReferences(standIns.replaced());
+      return shown;
     }
   }
-  preloads.release();
+  const refreshed = await switchReferences(retarget);
   if (refreshed > 0) appliedVersions.set(key, version);
   return refreshed;
+}
+
+/**
+ * Preload every URL `retarget` gives image references, then switch the ones
+ * that loaded, all in one task, hence in one frame. Returns how many switched.
+ * With `allOrNothing`, switches nothing and returns null unless every
+ * reference is a plain image (not an SVG `<use>`) and every one loaded.
+ */
+async function switchReferences(retarget, { allOrNothing = false } = {}) {
+  const planned = imageEdits(retarget);
+  if (allOrNothing && planned.some((edit) => edit.kind !== 'image')) return null;
+  const preloads = new ImagePreloads();
+  try {
+    await Promise.all(planned.map((edit) => preloads.loads(edit)));
+    // The page may have changed meanwhile: look again, and switch what loaded.
+    const edits = imageEdits(retarget);
+    const ready = edits.filter((edit) => preloads.loaded(edit));
+    if (allOrNothing && ready.length !== edits.length) return null;
+    for (const edit of ready) edit.apply();
+    return ready.length;
+  } finally {
+    preloads.release();
+  }
+}
+
+/**
+ * `data:` URLs that show an image's new bytes until its new URL has loaded.
+ * A `data:` URL is decoded in the page itself, with no request. There is one
+ * per final URL (told apart by a parameter of its media type, and keeping the
+ * final URL's fragment), so that each can be turned back into the URL it
+ * stands for.
+ */
+class StandIns {
+  constructor({ data, type }) {
+    this.data = data;
+    this.type = type || 'application/octet-stream';
+    this.byFinalUrl = new Map();
+  }
+
+  /** A retarget function that gives each URL `retarget` would give, a stand-in for it. */
+  showing(retarget) {
+    return (raw, base) => {
+      const finalUrl = retarget(raw, base);
+      if (finalUrl === null) return null;
+      if (!this.byFinalUrl.has(finalUrl)) {
+        const tell = this.byFinalUrl.size === 0 ? '' : `;hotreload=${this.byFinalUrl.size}`;
+        this.byFinalUrl.set(finalUrl, `data:${this.type}${tell};base64,${this.data}${new URL(finalUrl).hash}`);
+      }
+      return this.byFinalUrl.get(finalUrl);
+    };
+  }
+
+  /** A retarget function that turns each stand-in back into the URL it stands for. */
+  replaced() {
+    const finalUrls = new Map(Array.from(this.byFinalUrl, ([finalUrl, standIn]) => [standIn, finalUrl]));
+    return (raw) => finalUrls.get(raw) ?? null;
+  }
 }
 
 /**
@@ -590,8 +658,9 @@ class ImagePreloads {
     const loaded = loadOutcome(image);
     image.src = url;
     if (!(await loaded)) return false;
-    // Decoding up front lets the swap paint the new pixels in the very next frame.
-    await image.decode().catch(() => undefined);
+    // Decoding a big picture up front lets the swap paint it in the very next
+    // frame; a small one decodes in well under a frame when it is painted.
+    if (image.naturalWidth * image.naturalHeight > DECODE_AHEAD_PIXELS) await image.decode().catch(() => undefined);
     return true;
   }
 

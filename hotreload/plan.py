@@ -18,6 +18,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Literal, Mapping
 
+from .inline import Inline
 from .pagegraph import page_key
 from .protocol import FileUpdate, Reload, ServerMessage, Update, UpdateKind
 
@@ -62,16 +63,16 @@ class SiteView:
     tells whether a folder URL is shown as a generated directory listing (it
     has no index.html). ``modules(path, change, timestamp)`` plans a change to
     a script the module graph knows (see :mod:`hotreload.moduleplan`), or
-    returns None for any other file. ``sheet_text(path)`` gives the new text
-    of a changed stylesheet to send along with its update, or None when tabs
-    should fetch it (see :mod:`hotreload.sheettext`).
+    returns None for any other file. ``inline(kind, path)`` gives the content
+    of a changed stylesheet or image to send along with its update, or None
+    when tabs should fetch it (see :mod:`hotreload.inline`).
     """
 
     pages_using: Callable[[str], frozenset[str] | None]
     is_listing: Callable[[str], bool]
     why_unplaced: Callable[[str], str] = lambda _path: "the pages that use it are not known"
     modules: Callable[[str, Change, int], ModuleOutcome | None] = lambda _path, _change, _timestamp: None
-    sheet_text: Callable[[str], str | None] = lambda _path: None
+    inline: Callable[[UpdateKind, str], Inline | None] = lambda _kind, _path: None
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,10 @@ def plan_updates(
 
 
 def _hot_update(kind: UpdateKind, path: str, timestamp: int, site: SiteView) -> FileUpdate:
-    text = site.sheet_text(path) if kind == "css" else None
-    return FileUpdate(kind, path, timestamp, text=text)
+    inline = site.inline(kind, path)
+    if inline is None:
+        return FileUpdate(kind, path, timestamp)
+    return FileUpdate(kind, path, timestamp, text=inline.text, data=inline.data, content_type=inline.content_type)
 
 
 _PAGE_CHANGES = {"added": "was created", "deleted": "was deleted", "modified": "changed"}

@@ -38,8 +38,10 @@ class FileUpdate:
     reason: str | None = None
     # js: the update runs through an import cycle; if re-running it throws, reload instead.
     within_cycle: bool | None = None
-    # css: the sheet's new text, for a tab to apply without fetching it (small UTF-8 sheets, no @import).
-    text: str | None = None
+    # Small files' new content, for a tab to apply without fetching it (see hotreload/inline.py):
+    text: str | None = None  # css: the sheet's text
+    data: str | None = None  # image: its bytes, base64
+    content_type: str | None = None  # image: its type
 
 
 @dataclass(frozen=True)

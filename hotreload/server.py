@@ -35,6 +35,7 @@ from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
 from .custom import CustomClient, CustomEvents, CustomHandler
 from .failures import ErrorBoard, tail
+from .inline import MAX_INLINE_BATCH_BYTES, MAX_INLINE_SHEET_BYTES, Inline, inline_content
 from .limits import MAX_HEADER_LINE, MAX_HEADERS, MAX_REQUEST_BODY, MAX_REQUEST_LINE
 from .logs import log_to_terminal
 from .moduleplan import outgoing_for
@@ -44,14 +45,13 @@ from .paths import DEFAULT_DENY
 from .plan import Change, LogLine, Outgoing, Plan, SiteView, page_key, plan_updates
 from .protocol import (
     CLIENT_PREFIX, PROTOCOL_VERSION, WS_PATH, BuildError, ClientCustom, ClientLog, ErrorCleared, Hello, PageReport,
-    Prune, Reload, encode,
+    Prune, Reload, UpdateKind, encode,
 )
 from .security import (
     HostPolicy, cross_site_no_cors, exposed_to_network, network_urls, new_token, refused_host_message, tokens_equal,
 )
-from .sheettext import MAX_INLINE_BATCH_BYTES, MAX_INLINE_BYTES, inline_text
 from .snapshot import read_snapshot_now
-from .static import StaticFiles
+from .static import StaticFiles, content_type
 from .sources import PAGE_WAIT, BuildPipeline, IgnoreRule, SourceWatch
 from .terminal import Terminal, printable
 from .watch import ChangeBatch, Watcher, make_ignore
@@ -445,18 +445,20 @@ class DevServer:
         modules = self.modules.plan_change if self.modules is not None else SiteView.modules
         return SiteView(
             pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced,
-            modules=modules, sheet_text=self._sheet_texts(),
+            modules=modules, inline=self._inline_contents(),
         )
 
-    def _sheet_texts(self) -> Callable[[str], str | None]:
-        """Reads changed stylesheets to send inside one update, within that update's budget."""
+    def _inline_contents(self) -> Callable[[UpdateKind, str], Inline | None]:
+        """Reads changed stylesheets and images to send inside one update, within that update's budget."""
         budget = MAX_INLINE_BATCH_BYTES
 
-        def text_of(url_path: str) -> str | None:
+        def content_of(kind: UpdateKind, url_path: str) -> Inline | None:
             nonlocal budget
+            if kind not in ("css", "image"):
+                return None
             path = self.static.servable(url_path)
             try:
-                if path is None or path.stat().st_size > min(budget, MAX_INLINE_BYTES):
+                if path is None or path.stat().st_size > min(budget, MAX_INLINE_SHEET_BYTES):
                     return None
                 snapshot = read_snapshot_now(path)
             except OSError:
@@ -464,15 +466,16 @@ class DevServer:
             if snapshot is None:
                 return None  # being written: the tab's fetch waits for it to hold still
             data = snapshot[0]
-            text = inline_text(data)
-            if text is not None and len(data) <= budget:
-                budget -= len(data)
-                # The tabs will not fetch it: learn its new references from the text they get.
+            inline = inline_content(kind, data, content_type(path)) if len(data) <= budget else None
+            if inline is None:
+                return None
+            budget -= len(data)
+            if kind == "css":
+                # The tabs will not fetch it: learn its references from the text they get.
                 self.pages.sheet_sent(url_path, path, data)
-                return text
-            return None
+            return inline
 
-        return text_of
+        return content_of
 
     def _is_listing(self, folder: str) -> bool:
         directory = self.root / folder.strip("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hotreload.inline import Inline
 from hotreload.plan import Plan, SiteView, page_key, plan_updates
 from hotreload.protocol import Reload, Update
 
@@ -130,18 +131,26 @@ def test_page_keys_fold_index_pages_and_keep_special_characters() -> None:
     assert page_key("/x/../y.html") == "/y.html"
 
 
-def test_a_changed_stylesheet_carries_the_text_the_site_gives_for_it() -> None:
-    asked: list[str] = []
+def test_changed_stylesheets_and_images_carry_what_the_site_inlines_for_them() -> None:
+    asked: list[tuple[str, str]] = []
 
-    def sheet_text(path: str) -> str | None:
-        asked.append(path)
-        return "h1 { color: red }" if path == "/css/shared.css" else None
+    def inline(kind: str, path: str) -> Inline | None:
+        asked.append((kind, path))
+        if path == "/css/shared.css":
+            return Inline(text="h1 { color: red }")
+        if path == "/img/logo.png":
+            return Inline(data="iVBORw0K", content_type="image/png")
+        return None
 
-    site = SiteView(pages_using, lambda folder: False, sheet_text=sheet_text)
+    site = SiteView(pages_using, lambda folder: False, inline=inline)  # type: ignore[arg-type]
     result = plan_updates(
-        {"/css/shared.css": "modified", "/css/docs.css": "modified", "/img/logo.png": "modified"},
+        {"/css/shared.css": "modified", "/css/docs.css": "modified", "/img/logo.png": "modified",
+         "/about.html": "modified"},
         seq=1, timestamp=5, site=site, tab_pages=TABS,
     )
-    texts = {u.path: u.text for item in result.outgoing for u in item.message.updates}  # type: ignore[union-attr]
-    assert texts == {"/css/shared.css": "h1 { color: red }", "/css/docs.css": None, "/img/logo.png": None}
-    assert sorted(asked) == ["/css/docs.css", "/css/shared.css"]  # images are never read
+    updates = {u.path: u for item in result.outgoing for u in item.message.updates}  # type: ignore[union-attr]
+    assert updates["/css/shared.css"].text == "h1 { color: red }"
+    assert (updates["/img/logo.png"].data, updates["/img/logo.png"].content_type) == ("iVBORw0K", "image/png")
+    assert (updates["/css/docs.css"].text, updates["/about.html"].text) == (None, None)
+    # Only stylesheets and images are asked for: pages are fetched to be morphed.
+    assert sorted(asked) == [("css", "/css/docs.css"), ("css", "/css/shared.css"), ("image", "/img/logo.png")]

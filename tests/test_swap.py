@@ -862,3 +862,71 @@ def test_non_ascii_text_is_fetched_in_a_page_that_is_not_utf8(page: Page, site: 
 
     assert page.evaluate("getComputedStyle(document.querySelector('.mark'), '::after').content") == '"\xe9"'
     assert stylesheet_links(page)[0]["href"] == site.url("marks.css") + "?hr=2"
+
+
+# ---------------------------------------------------------------------------
+# Images shown from the bytes the server sends
+# ---------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def test_image_bytes_show_before_the_new_url_loads_then_the_url_takes_over(page: Page, site: Site) -> None:
+    site.write("photo.png", solid_png(4, 4, RED))
+    site.write("tiles.css", ".tile { background-image: url(photo.png); width: 20px; height: 20px }")
+    site.open(page, head='<link rel="stylesheet" href="tiles.css">',
+              body='<img id="photo" src="photo.png?size=small#main"><div class="tile"></div>')
+    remember_nodes(page, "img")
+    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), RED))
+    new = solid_png(6, 6, GREEN)
+    site.write("photo.png", new)
+    # The new version's URL answers only after a second: the picture must not wait for it.
+    site.slow_down_new_versions("photo.png", 1.0)
+    page.evaluate(
+        """([url, data]) => {
+            window.frames_seen = [];
+            let running = true;
+            const record = () => {
+                const image = document.querySelector('#photo');
+                const value = image.complete + ' ' + image.naturalWidth;
+                if (window.frames_seen.at(-1) !== value) window.frames_seen.push(value);
+                if (running) requestAnimationFrame(record);
+            };
+            record();
+            window.imageUpdate = swap.updateImage(url, '2', data, 'image/png').finally(() => { running = false; });
+        }""",
+        [site.url("photo.png"), b64(new)],
+    )
+
+    assert eventually(page, lambda: image_state(page, "#photo") == {"width": 6, "colour": list(GREEN)}, seconds=0.8)
+    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), GREEN), seconds=0.8)
+    assert page.evaluate("document.querySelector('#photo').getAttribute('src')").startswith("data:image/png")
+
+    assert page.evaluate("window.imageUpdate") == 2
+    # In the end the page is as if it had fetched the new version: real URLs, same picture, no blank frame.
+    assert page.evaluate("document.querySelector('#photo').getAttribute('src')") == (
+        site.url("photo.png") + "?size=small&hr=2#main")
+    assert "photo.png?hr=2" in page.evaluate("getComputedStyle(document.querySelector('.tile')).backgroundImage")
+    assert image_state(page, "#photo") == {"width": 6, "colour": list(GREEN)}
+    assert close_to(screen_colour(page, ".tile"), GREEN)
+    assert page.evaluate("window.frames_seen") == ["true 4", "true 6"]
+    assert remembered_nodes_unchanged(page, "img")
+
+
+def test_bytes_that_do_not_decode_leave_it_to_the_fetch(page: Page, site: Site) -> None:
+    site.write("photo.png", solid_png(4, 4, RED))
+    site.open(page, body='<img id="photo" src="photo.png">')
+    site.write("photo.png", solid_png(6, 6, BLUE))
+
+    refreshed = page.evaluate(
+        "([url, data]) => swap.updateImage(url, '2', data, 'image/png')",
+        [site.url("photo.png"), b64(b"\x89PNG half written")],
+    )
+
+    assert refreshed == 1
+    assert image_state(page, "#photo") == {"width": 6, "colour": list(BLUE)}
+    assert page.evaluate("document.querySelector('#photo').getAttribute('src')") == site.url("photo.png") + "?hr=2"
