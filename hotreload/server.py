@@ -466,10 +466,11 @@ class DevServer:
             if snapshot is None:
                 return None  # being written: the tab's fetch waits for it to hold still
             data = snapshot[0]
-            inline = inline_content(kind, data, content_type(path)) if len(data) <= budget else None
-            if inline is None:
+            inline = inline_content(kind, data, content_type(path))
+            size = len(inline.data) if inline is not None and inline.data is not None else len(data)
+            if inline is None or size > budget:
                 return None
-            budget -= len(data)
+            budget -= size
             if kind == "css":
                 # The tabs will not fetch it: learn its references from the text they get.
                 self.pages.sheet_sent(url_path, path, data)

@@ -64,3 +64,27 @@ def test_a_small_image_travels_as_base64_with_its_type() -> None:
 )
 def test_what_is_not_sent_inline(kind: str, data: bytes, content_type: str) -> None:
     assert inline_content(kind, data, content_type) is None
+
+
+def test_one_update_carries_at_most_its_budget_and_never_a_file_the_server_would_not_serve(tmp_path) -> None:
+    import asyncio
+
+    from hotreload import DevServer
+    from hotreload.inline import MAX_INLINE_BATCH_BYTES
+
+    sheet = b".a { color: red }" + b" " * (100 * 1024)
+    for name in ("one.css", "two.css", "three.css", ".hidden.css"):
+        (tmp_path / name).write_bytes(sheet)
+    (tmp_path / "small.css").write_bytes(b".b { color: blue }")
+
+    async def plan_one_update() -> dict[str, bool]:
+        server = DevServer(root=tmp_path)
+        content_of = server._inline_contents()
+        sent = {name: content_of("css", "/" + name) is not None
+                for name in ("one.css", "two.css", "three.css", "small.css", ".hidden.css")}
+        await server.pages.close()
+        return sent
+
+    sent = asyncio.run(plan_one_update())
+    assert 2 * len(sheet) <= MAX_INLINE_BATCH_BYTES < 3 * len(sheet)
+    assert sent == {"one.css": True, "two.css": True, "three.css": False, "small.css": True, ".hidden.css": False}
