@@ -67,8 +67,7 @@ def test_what_is_not_sent_inline(kind: str, data: bytes, content_type: str) -> N
 
 
 def test_one_update_carries_at_most_its_budget_and_never_a_file_the_server_would_not_serve(tmp_path) -> None:
-    import asyncio
-
+    from conftest import run_async
     from hotreload import DevServer
     from hotreload.inline import MAX_INLINE_BATCH_BYTES
 
@@ -85,6 +84,6 @@ def test_one_update_carries_at_most_its_budget_and_never_a_file_the_server_would
         await server.pages.close()
         return sent
 
-    sent = asyncio.run(plan_one_update())
+    sent = run_async(plan_one_update())
     assert 2 * len(sheet) <= MAX_INLINE_BATCH_BYTES < 3 * len(sheet)
     assert sent == {"one.css": True, "two.css": True, "three.css": False, "small.css": True, ".hidden.css": False}

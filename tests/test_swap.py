@@ -719,7 +719,8 @@ def test_page_uses_every_kind_of_reference_and_nothing_else(page: Page, site: Si
         assert not page.evaluate("(url) => swap.pageUses(url)", url), url
 
 
-def test_editing_a_stylesheet_keeps_the_earlier_image_change(page: Page, site: Site) -> None:
+@pytest.mark.parametrize("from_text", [False, True], ids=["fetched", "from-text"])
+def test_editing_a_stylesheet_keeps_the_earlier_image_change(page: Page, site: Site, from_text: bool) -> None:
     site.write("tile.png", solid_png(4, 4, RED))
     site.write("main.css", ".tile { background-image: url(tile.png); width: 20px; height: 20px }")
     site.open(page, head='<link rel="stylesheet" href="main.css">', body='<div class="tile"></div>')
@@ -728,10 +729,15 @@ def test_editing_a_stylesheet_keeps_the_earlier_image_change(page: Page, site: S
     assert update_image(page, site.url("tile.png"), "1") == 1
     assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), GREEN))
 
-    site.write("main.css", ".tile { background-image: url(tile.png); width: 30px; height: 20px }")
-    assert update_stylesheet(page, site.url("main.css"), "2") == 1
+    text = ".tile { background-image: url(tile.png); width: 30px; height: 20px }"
+    site.write("main.css", text)
+    if from_text:
+        assert update_stylesheet_from_text(page, site.url("main.css"), "2", text) == 1
+    else:
+        assert update_stylesheet(page, site.url("main.css"), "2") == 1
 
     assert page.evaluate("document.querySelector('.tile').getBoundingClientRect().width") == 30
+    assert "tile.png?hr=1" in page.evaluate("getComputedStyle(document.querySelector('.tile')).backgroundImage")
     assert close_to(screen_colour(page, ".tile"), GREEN)
 
 
@@ -805,24 +811,6 @@ def test_imported_sheets_at_any_depth_are_rewritten_from_text(page: Page, site: 
     assert page.evaluate("getComputedStyle(document.querySelector('h2')).fontWeight") == "300"
     assert len(requests_for(site, "deep/c.css")) == fetched_before
     assert remembered_nodes_unchanged(page, "style, link")
-
-
-def test_a_sheet_rewritten_from_text_keeps_the_earlier_image_change(page: Page, site: Site) -> None:
-    site.write("tile.png", solid_png(4, 4, RED))
-    site.write("main.css", ".tile { background-image: url(tile.png); width: 20px; height: 20px }")
-    site.open(page, head='<link rel="stylesheet" href="main.css">', body='<div class="tile"></div>')
-    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), RED))
-    site.write("tile.png", solid_png(4, 4, GREEN))
-    assert update_image(page, site.url("tile.png"), "1") == 1
-    assert eventually(page, lambda: close_to(screen_colour(page, ".tile"), GREEN))
-
-    text = ".tile { background-image: url(tile.png); width: 30px; height: 20px }"
-    site.write("main.css", text)
-    assert update_stylesheet_from_text(page, site.url("main.css"), "2", text) == 1
-
-    assert page.evaluate("document.querySelector('.tile').getBoundingClientRect().width") == 30
-    assert "tile.png?hr=1" in page.evaluate("getComputedStyle(document.querySelector('.tile')).backgroundImage")
-    assert close_to(screen_colour(page, ".tile"), GREEN)
 
 
 def test_text_that_cannot_be_applied_exactly_is_fetched_instead(page: Page, site: Site) -> None:
