@@ -153,7 +153,7 @@ def test_unreadable_file_is_403_and_other_files_still_served(site: Path) -> None
 
 
 def test_client_modules_are_served(server) -> None:
-    for name in ("client.js", "swap.js", "overlay.js"):
+    for name in ("client.js", "swap.js", "urltext.js", "overlay.js"):
         status, headers, body = fetch(server.url, "/__hotreload/" + name)
         assert status == 200, name
         assert headers["content-type"].startswith("text/javascript")
