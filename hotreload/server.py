@@ -525,7 +525,8 @@ class DevServer:
         self._deliver(plan.outgoing)
         self.pages.files_changed(inside)
         ms = (time.monotonic() - batch.first_event) * 1000
-        self._print(plan.log, ms)
+        # The tabs' senders were woken first: writing to a slow terminal never holds them up.
+        asyncio.get_running_loop().call_soon(self._print, plan.log, ms)
 
     def _version(self) -> int:
         """A cache-busting version: milliseconds, but never the same twice, since
