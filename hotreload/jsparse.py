@@ -10,6 +10,9 @@ that it is broken.
 >>> [ref.specifier for ref in info.imports], info.accepts_self
 (['./n.js'], True)
 
+What each ``import``/``export`` keyword in a tree means is :mod:`hotreload.jsscan`'s
+business.
+
 Import maps (``<script type="importmap">``) live here too, because resolving a
 bare specifier is the other half of knowing what a module imports.
 """
@@ -22,11 +25,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import tree_sitter
-import tree_sitter_javascript
+
+from hotreload.jsscan import ACCEPTS_SELF, DECLINES, LANGUAGE, USES_HOT, Finding, ImportKind, scan, shifted
 
 __all__ = [
     "Edit",
@@ -41,9 +44,6 @@ __all__ = [
     "rewrite_with_edits",
     "source_offset",
 ]
-
-ImportKind = Literal["static", "export", "dynamic", "accept"]
-
 
 @dataclass(frozen=True)
 class ImportRef:
@@ -82,8 +82,6 @@ class ModuleInfo:
 
 # --------------------------------------------------------------------------- analysis
 
-_LANGUAGE = tree_sitter.Language(tree_sitter_javascript.language())
-
 _CACHE_SIZE = 512
 _cache: OrderedDict[bytes, ModuleInfo] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -94,7 +92,7 @@ def _parser() -> tree_sitter.Parser:
     # A Parser is not safe to share between threads; servers analyse in executors.
     parser = getattr(_parser_local, "parser", None)
     if parser is None:
-        parser = _parser_local.parser = tree_sitter.Parser(_LANGUAGE)
+        parser = _parser_local.parser = tree_sitter.Parser(LANGUAGE)
     return parser
 
 
@@ -142,29 +140,11 @@ def analyse(source: bytes, name: str | None = None) -> ModuleInfo:
 _TREE_MIN_SIZE = 16 * 1024
 _TREE_CACHE_SIZE = 32
 
-_USES_HOT, _ACCEPTS_SELF, _DECLINES = 1, 2, 4
-
-
-class _Finding(NamedTuple):
-    """What one ``import``/``export`` keyword token contributes to a module's facts."""
-
-    position: int
-    imports: tuple[ImportRef, ...]
-    accept_refs: tuple[ImportRef, ...]
-    flags: int
-
-    def shifted(self, delta: int) -> _Finding:
-        def move(refs: tuple[ImportRef, ...]) -> tuple[ImportRef, ...]:
-            return tuple(ImportRef(r.specifier, r.start + delta, r.end + delta, r.kind) for r in refs)
-
-        return _Finding(self.position + delta, move(self.imports), move(self.accept_refs), self.flags)
-
-
 @dataclass
 class _Version:
     source: bytes
     tree: tree_sitter.Tree
-    findings: list[_Finding]
+    findings: list[Finding]
 
 
 _versions: OrderedDict[str, _Version] = OrderedDict()
@@ -177,7 +157,7 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
             previous = _versions.pop(name, None)
     if previous is None:
         tree = _parser().parse(source)
-        findings = _scan(source, tree.root_node, [(0, len(source))])
+        findings = scan(source, tree.root_node, [(0, len(source))])
     else:
         tree, findings = _rescan(previous, source)
     if name is not None and len(source) >= _TREE_MIN_SIZE:
@@ -185,23 +165,25 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
             _versions[name] = _Version(source, tree, findings)
             while len(_versions) > _TREE_CACHE_SIZE:
                 _versions.popitem(last=False)
-    imports = tuple(ref for finding in findings for ref in finding.imports)
-    accept_refs = tuple(ref for finding in findings for ref in finding.accept_refs)
+    imports: list[ImportRef] = []
+    accept_refs: list[ImportRef] = []
     flags = 0
-    for finding in findings:
-        flags |= finding.flags
+    for _, refs, finding_flags in findings:
+        flags |= finding_flags
+        for specifier, start, end, kind in refs:
+            (accept_refs if kind == "accept" else imports).append(ImportRef(specifier, start, end, kind))
     return ModuleInfo(
-        imports=imports,
-        uses_hot=bool(flags & _USES_HOT),
-        accepts_self=bool(flags & _ACCEPTS_SELF),
+        imports=tuple(imports),
+        uses_hot=bool(flags & USES_HOT),
+        accepts_self=bool(flags & ACCEPTS_SELF),
         accepted_deps=tuple(dict.fromkeys(ref.specifier for ref in accept_refs)),
-        declines=bool(flags & _DECLINES),
+        declines=bool(flags & DECLINES),
         has_syntax_error=tree.root_node.has_error,
-        accept_refs=accept_refs,
+        accept_refs=tuple(accept_refs),
     )
 
 
-def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[_Finding]]:
+def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[Finding]]:
     """Re-parse incrementally and look again only at the top-level statements the edit touched.
 
     Every construct we look for lies inside one top-level statement, and a
@@ -225,18 +207,18 @@ def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[_
     touched = [(start, new_end)] + [(r.start_byte, r.end_byte) for r in old_tree.changed_ranges(tree)]
     dirty = _merge([_statement_span(root, low, high) for low, high in touched])
     delta = new_end - old_end
-    kept: list[_Finding] = []
+    kept: list[Finding] = []
     for finding in previous.findings:
-        if finding.position < start:
+        if finding[0] < start:
             moved = finding
-        elif finding.position >= old_end:
-            moved = finding.shifted(delta) if delta else finding
+        elif finding[0] >= old_end:
+            moved = shifted(finding, delta) if delta else finding
         else:
             continue
-        if not any(low <= moved.position < high for low, high in dirty):
+        if not any(low <= moved[0] < high for low, high in dirty):
             kept.append(moved)
-    findings = kept + _scan(source, root, dirty)
-    findings.sort(key=lambda finding: finding.position)
+    findings = kept + scan(source, root, dirty)
+    findings.sort(key=lambda finding: finding[0])
     return tree, findings
 
 
@@ -296,174 +278,6 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
 def _point(source: bytes, offset: int) -> tuple[int, int]:
     row = source.count(b"\n", 0, offset)
     return row, offset - (source.rfind(b"\n", 0, offset) + 1)
-
-
-def _scan(source: bytes, root: tree_sitter.Node, ranges: list[tuple[int, int]]) -> list[_Finding]:
-    """What the ``import``/``export`` keywords starting in ``ranges`` contribute, in source order."""
-    findings: list[_Finding] = []
-    # Every construct we look for starts with an `import` or `export` keyword
-    # token. Finding the candidates with a byte search and asking the parse tree
-    # what each one is costs far less than walking the whole tree in Python,
-    # and text inside strings, comments or regexes is a different token there.
-    for keyword in _keyword_tokens(source, root, ranges):
-        context = keyword.parent
-        if context is None:
-            continue
-        imports: tuple[ImportRef, ...] = ()
-        accept_refs: tuple[ImportRef, ...] = ()
-        flags = 0
-        if context.type in ("import_statement", "export_statement"):
-            literal = context.child_by_field_name("source")
-            if literal is not None and literal.type == "string":
-                kind: ImportKind = "static" if context.type == "import_statement" else "export"
-                imports = (_ref_of_literal(source, literal, kind),)
-        elif context.type == "import":
-            call = context.parent
-            if call is None or call.type != "call_expression":
-                continue
-            arguments = call.child_by_field_name("arguments")
-            argument = _first_argument(arguments) if arguments is not None else None
-            if argument is not None and _is_plain_literal(argument):
-                imports = (_ref_of_literal(source, argument, "dynamic"),)
-        elif context.type == "meta_property":
-            hot = _import_meta_hot(source, context)
-            if hot is None:
-                continue
-            flags = _USES_HOT
-            method, arguments = _hot_method_call(source, hot)
-            if method == "decline":
-                flags |= _DECLINES
-            elif method == "accept" and arguments is not None:
-                deps = _accepted_literals(arguments)
-                if deps is None:
-                    flags |= _ACCEPTS_SELF
-                else:
-                    accept_refs = tuple(_ref_of_literal(source, dep, "accept") for dep in deps)
-        if imports or accept_refs or flags:
-            findings.append(_Finding(keyword.start_byte, imports, accept_refs, flags))
-    return findings
-
-
-def _keyword_tokens(
-    source: bytes, root: tree_sitter.Node, ranges: list[tuple[int, int]]
-) -> list[tree_sitter.Node]:
-    """The ``import`` and ``export`` keyword tokens that start in ``ranges``, in source order."""
-    tokens: list[tree_sitter.Node] = []
-    for low, high in ranges:
-        for keyword in (b"import", b"export"):
-            position = source.find(keyword, low, high + len(keyword) - 1)
-            while position >= 0:
-                node = root.descendant_for_byte_range(position, position + len(keyword))
-                if node is not None and node.type == keyword.decode() and not node.is_named:
-                    tokens.append(node)
-                position = source.find(keyword, position + len(keyword), high + len(keyword) - 1)
-    tokens.sort(key=lambda node: node.start_byte)
-    return tokens
-
-
-def _import_meta_hot(source: bytes, meta: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The ``import.meta.hot`` member expression built on this ``import.meta``, if any."""
-    member = meta.parent
-    if member is None or member.type != "member_expression":
-        return None
-    if member.child_by_field_name("object") != meta:
-        return None
-    prop = member.child_by_field_name("property")
-    if prop is None or source[prop.start_byte : prop.end_byte] != b"hot":
-        return None
-    return member
-
-
-def _hot_method_call(
-    source: bytes, hot: tree_sitter.Node
-) -> tuple[str | None, tree_sitter.Node | None]:
-    """For ``import.meta.hot.NAME(args)`` return ``(NAME, args)``; else ``(None, None)``."""
-    member = hot.parent
-    if member is None or member.type != "member_expression":
-        return None, None
-    if member.child_by_field_name("object") != hot:
-        return None, None
-    prop = member.child_by_field_name("property")
-    call = member.parent
-    if prop is None or call is None or call.type != "call_expression":
-        return None, None
-    if call.child_by_field_name("function") != member:
-        return None, None
-    return source[prop.start_byte : prop.end_byte].decode("utf-8", "replace"), (
-        call.child_by_field_name("arguments")
-    )
-
-
-def _code_children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    return [child for child in node.named_children if child.type != "comment"]
-
-
-def _first_argument(arguments: tree_sitter.Node) -> tree_sitter.Node | None:
-    children = _code_children(arguments)
-    return children[0] if children else None
-
-
-def _is_plain_literal(node: tree_sitter.Node) -> bool:
-    """A string, or a template literal with no ``${}`` (its value is known statically)."""
-    if node.type == "string":
-        return True
-    return node.type == "template_string" and not any(
-        child.type == "template_substitution" for child in node.children
-    )
-
-
-def _accepted_literals(arguments: tree_sitter.Node) -> list[tree_sitter.Node] | None:
-    """The dependency literals of an ``accept(...)`` call; ``None`` means self-accepting."""
-    first = _first_argument(arguments)
-    if first is None:
-        return None
-    if _is_plain_literal(first):
-        return [first]
-    if first.type == "array":
-        return [element for element in _code_children(first) if _is_plain_literal(element)]
-    # accept(callback) or accept(someExpression): the module accepts itself.
-    return None
-
-
-def _ref_of_literal(source: bytes, literal: tree_sitter.Node, kind: ImportKind) -> ImportRef:
-    start, end = literal.start_byte + 1, literal.end_byte - 1
-    return ImportRef(specifier=_literal_value(source, literal), start=start, end=end, kind=kind)
-
-
-def _literal_value(source: bytes, literal: tree_sitter.Node) -> str:
-    """The value of a string or plain template literal, escapes decoded."""
-    raw = source[literal.start_byte + 1 : literal.end_byte - 1]
-    if b"\\" not in raw:
-        return raw.decode("utf-8", "replace")  # the common case: nothing to decode
-    parts: list[str] = []
-    position = literal.start_byte + 1
-    for child in literal.children:
-        if child.type == "escape_sequence":
-            parts.append(source[position : child.start_byte].decode("utf-8", "replace"))
-            parts.append(_decode_escape(source[child.start_byte : child.end_byte].decode("utf-8", "replace")))
-            position = child.end_byte
-    parts.append(source[position : literal.end_byte - 1].decode("utf-8", "replace"))
-    return "".join(parts)
-
-
-_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-
-
-def _decode_escape(escape: str) -> str:
-    """Decode one JavaScript escape sequence such as ``\\n``, ``\\x41`` or ``\\u{1F600}``."""
-    body = escape[1:]
-    if not body or body[0] in "\r\n\u2028\u2029":
-        return ""  # a line continuation contributes nothing
-    head = body[0]
-    try:
-        if head == "x":
-            return chr(int(body[1:3], 16))
-        if head == "u":
-            digits = body[2:-1] if body.startswith("u{") else body[1:5]
-            return chr(int(digits, 16))
-    except ValueError:
-        return body
-    return _SIMPLE_ESCAPES.get(head, head)
 
 
 # --------------------------------------------------------------------------- rewriting
