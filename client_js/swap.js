@@ -662,7 +662,11 @@ class ImagePreloads {
     this.holders.push(image);
     const loaded = loadOutcome(image);
     image.src = url;
-    if (!(await loaded)) return false;
+    // A data: URL (or a picture in the memory cache) is taken in the microtask
+    // that setting src queued, well before the load event's task.
+    await null;
+    const ready = image.complete && image.naturalWidth > 0;
+    if (!ready && !(await loaded)) return false;
     // Decoding a big picture up front lets the swap paint it in the very next
     // frame; a small one decodes in well under a frame when it is painted.
     if (image.naturalWidth * image.naturalHeight > DECODE_AHEAD_PIXELS) await image.decode().catch(() => undefined);
