@@ -11,7 +11,10 @@ that it is broken.
 (['./n.js'], True)
 
 What each ``import``/``export`` keyword in a tree means is :mod:`hotreload.jsscan`'s
-business.
+business. A large module seen for the first time is parsed in two pieces at
+once, this process parsing the head while a helper process
+(:mod:`hotreload.jsworker`) parses the tail, when :mod:`hotreload.jssplit` finds
+a cut where that provably means what one parse of the whole would.
 
 Import maps (``<script type="importmap">``) live here too, because resolving a
 bare specifier is the other half of knowing what a module imports.
@@ -22,13 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import tree_sitter
 
+from hotreload import jssplit, jsworker
 from hotreload.jsscan import ACCEPTS_SELF, DECLINES, LANGUAGE, USES_HOT, Finding, ImportKind, scan, shifted
 
 __all__ = [
@@ -110,9 +116,10 @@ def analyse(source: bytes, name: str | None = None) -> ModuleInfo:
 
     Results are cached by content hash in a bounded LRU, so analysing the same
     module for every tab that requests it costs one parse. ``name`` (the
-    module's URL path) lets the parse tree of the previous version of a large
+    module's URL path) lets the parse trees of the previous version of a large
     module be reused: an edit then costs an incremental re-parse of the
-    changed region instead of a parse of the whole file.
+    changed region instead of a parse of the whole file (the first edit to the
+    piece the helper process parsed costs a parse of that piece).
 
     >>> info = analyse(b'export * from "./a.js"; import.meta.hot?.accept("./a.js", f)')
     >>> info.imports[0].kind, info.accepted_deps, info.accepts_self
@@ -133,18 +140,51 @@ def analyse(source: bytes, name: str | None = None) -> ModuleInfo:
     return info
 
 
-# The last version of large modules, by name: its parse tree (for incremental
+# The last version of large modules, by name: its parse trees (for incremental
 # parsing) and what each keyword in it contributed (so only the statements an
 # edit touched are looked at again). Small modules parse in well under a
 # millisecond: keeping their trees buys nothing.
 _TREE_MIN_SIZE = 16 * 1024
 _TREE_CACHE_SIZE = 32
 
+
+@dataclass
+class _Piece:
+    """``source[start:end]`` of a module, parsed on its own; ``findings`` are relative to ``start``.
+
+    A module is one piece unless :mod:`hotreload.jssplit` showed it can be cut.
+    ``tree`` is None for a piece the helper process parsed: its tree stayed
+    there, and the piece is parsed here when an edit first touches it.
+    """
+
+    start: int
+    end: int
+    tree: tree_sitter.Tree | None
+    has_error: bool
+    findings: list[Finding]
+    # What the findings amount to, made once: (imports, accept_refs, flags).
+    facts: tuple[list[ImportRef], list[ImportRef], int] | None = None
+
+    def module_facts(self) -> tuple[list[ImportRef], list[ImportRef], int]:
+        """The piece's ImportRefs (offsets in the module) and flags."""
+        if self.facts is None:
+            imports: list[ImportRef] = []
+            accept_refs: list[ImportRef] = []
+            flags = 0
+            offset = self.start
+            for _, refs, finding_flags in self.findings:
+                flags |= finding_flags
+                for specifier, start, end, kind in refs:
+                    ref = ImportRef(specifier, start + offset, end + offset, kind)
+                    (accept_refs if kind == "accept" else imports).append(ref)
+            self.facts = imports, accept_refs, flags
+        return self.facts
+
+
 @dataclass
 class _Version:
     source: bytes
-    tree: tree_sitter.Tree
-    findings: list[Finding]
+    pieces: list[_Piece]
 
 
 _versions: OrderedDict[str, _Version] = OrderedDict()
@@ -155,45 +195,216 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
     if name is not None:
         with _cache_lock:
             previous = _versions.pop(name, None)
-    if previous is None:
-        tree = _parser().parse(source)
-        findings = scan(source, tree.root_node, [(0, len(source))])
-    else:
-        tree, findings = _rescan(previous, source)
+    pieces = _reanalyse(previous, source) if previous is not None else None
+    if pieces is None:
+        pieces = _analyse_fresh(source)
     if name is not None and len(source) >= _TREE_MIN_SIZE:
         with _cache_lock:
-            _versions[name] = _Version(source, tree, findings)
+            _versions[name] = _Version(source, pieces)
             while len(_versions) > _TREE_CACHE_SIZE:
                 _versions.popitem(last=False)
+    return _module_info(pieces)
+
+
+def _analyse_whole(source: bytes) -> ModuleInfo:
+    """The analysis of one parse of the whole module: what every faster path must agree with."""
+    return _module_info([_whole_piece(source, _parser().parse(source))])
+
+
+def _module_info(pieces: list[_Piece]) -> ModuleInfo:
     imports: list[ImportRef] = []
     accept_refs: list[ImportRef] = []
     flags = 0
-    for _, refs, finding_flags in findings:
-        flags |= finding_flags
-        for specifier, start, end, kind in refs:
-            (accept_refs if kind == "accept" else imports).append(ImportRef(specifier, start, end, kind))
+    for piece in pieces:
+        piece_imports, piece_accept_refs, piece_flags = piece.module_facts()
+        imports += piece_imports
+        accept_refs += piece_accept_refs
+        flags |= piece_flags
     return ModuleInfo(
         imports=tuple(imports),
         uses_hot=bool(flags & USES_HOT),
         accepts_self=bool(flags & ACCEPTS_SELF),
         accepted_deps=tuple(dict.fromkeys(ref.specifier for ref in accept_refs)),
         declines=bool(flags & DECLINES),
-        has_syntax_error=tree.root_node.has_error,
+        has_syntax_error=any(piece.has_error for piece in pieces),
         accept_refs=tuple(accept_refs),
     )
 
 
-def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[Finding]]:
+def _whole_piece(source: bytes, tree: tree_sitter.Tree) -> _Piece:
+    root = tree.root_node
+    return _Piece(0, len(source), tree, root.has_error, scan(source, root, [(0, len(source))]))
+
+
+# --------------------------------------------------------------------------- a module never seen
+
+
+def _analyse_fresh(source: bytes) -> list[_Piece]:
+    """Parse a module: in two pieces at once if it is large and can be cut, else whole."""
+    cut = jssplit.choose_split(source, at=_balance.share())
+    if cut is not None:
+        started = time.perf_counter()
+        pending = jsworker.submit(source[cut:])
+        if pending is not None:
+            return _analyse_split(source, cut, pending, started)
+    return [_whole_piece(source, _parser().parse(source))]
+
+
+class _Balance:
+    """The share of a module this process parses, so that it and the helper finish together.
+
+    The helper's core is not always as fast as this one's (it may be busy with
+    other work, or be a hyperthread of the same core), and its answer comes
+    later than its work ends (waking up, pipes), so the share follows what
+    recent modules took on each side, in seconds per byte, smoothed.
+
+    >>> balance = _Balance()
+    >>> balance.share()
+    0.5
+    >>> balance.record(here=(50_000, 0.005), helper=(50_000, 0.006), waited=0.004)
+    >>> round(balance.share(), 2)  # the answer came at 9 ms, this side was done at 5
+    0.64
+    """
+
+    _SMOOTHING = 0.3
+    _LOWEST, _HIGHEST = 0.3, 0.7
+
+    def __init__(self) -> None:
+        self.here: float | None = None  # seconds per byte of head, here
+        self.helper: float | None = None  # seconds per byte of tail, until its answer came
+        self.delay = 0.0  # seconds from the end of the helper's work to its answer here
+        # The last module cut: (cut, size, seconds here, seconds until the answer), for benchmarks.
+        self.last: tuple[int, int, float, float] | None = None
+
+    def share(self) -> float:
+        if not self.here or not self.helper:
+            return 0.5
+        return min(max(self.helper / (self.here + self.helper), self._LOWEST), self._HIGHEST)
+
+    def record(self, here: tuple[int, float], helper: tuple[int, float], waited: float) -> None:
+        """How long each side worked on how many bytes, and how long this side then waited."""
+        (head_bytes, here_seconds), (tail_bytes, worked) = here, helper
+        if waited > 0:  # the answer came then: how late it was is known
+            answered = here_seconds + waited
+            self.delay += self._SMOOTHING * (answered - worked - self.delay)
+        else:  # it was waiting already
+            answered = worked + self.delay
+        self.last = (head_bytes, head_bytes + tail_bytes, here_seconds, answered)
+        here_rate, helper_rate = here_seconds / max(head_bytes, 1), answered / max(tail_bytes, 1)
+        if self.here is None or self.helper is None:
+            self.here, self.helper = here_rate, helper_rate
+        else:
+            self.here += self._SMOOTHING * (here_rate - self.here)
+            self.helper += self._SMOOTHING * (helper_rate - self.helper)
+
+
+_balance = _Balance()
+
+
+class _TailAnswer(Protocol):
+    seconds: float | None
+
+    def result(self) -> jsworker.PieceFacts | None: ...
+
+
+def _analyse_split(source: bytes, cut: int, tail: _TailAnswer, started: float | None = None) -> list[_Piece]:
+    """Analyse ``source[:cut]`` here while ``tail`` analyses ``source[cut:]``; parse whole if the cut fails.
+
+    ``tail.result()`` gives :func:`hotreload.jsworker.analyse_piece` of the
+    tail (or None); it is always collected, so whoever computes it is free again.
+    ``started`` is when the tail was handed over.
+    """
+    started = time.perf_counter() if started is None else started
+    head = source[:cut]
+    tree = _parser().parse(head)
+    if jssplit.ends_cleanly(head, tree):
+        first = _Piece(0, cut, tree, False, scan(head, tree.root_node, [(0, cut)]))
+        first.module_facts()  # while the helper still works
+        here = time.perf_counter() - started
+        answer = tail.result()
+        if answer is not None:
+            if tail.seconds is not None:
+                waited = time.perf_counter() - started - here
+                # Under a tenth of a millisecond, the answer was there already.
+                _balance.record((cut, here), (len(source) - cut, tail.seconds), waited if waited > 1e-4 else 0.0)
+            has_error, starts_cleanly, tail_findings = answer
+            if starts_cleanly and not has_error:
+                return [first, _Piece(cut, len(source), None, False, tail_findings)]
+        whole = _parser().parse(source)
+    else:
+        # Parse the whole before collecting the (now useless) tail, which is ready by then.
+        # Not incrementally from the head's tree: after an error at its end, that
+        # can come out different from a fresh parse (`}` then `<!--` on the next line).
+        whole = _parser().parse(source)
+        tail.result()
+    return [_whole_piece(source, whole)]
+
+
+# --------------------------------------------------------------------------- a module edited
+
+
+def _reanalyse(previous: _Version, source: bytes) -> list[_Piece] | None:
+    """Re-parse only the piece an edit touched, incrementally; None if the module must be parsed afresh.
+
+    The other pieces keep their findings (moved by the size of the edit); the
+    edited piece must still stand alone where it is cut from its neighbours.
+    """
+    old_source, pieces = previous.source, previous.pieces
+    start = _common_prefix(old_source, source)
+    end_shared = _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
+    old_end, new_end = len(old_source) - end_shared, len(source) - end_shared
+    delta = new_end - old_end
+    # Text inserted at a cut goes to the piece after it: it usually starts that line.
+    index = next(
+        (
+            i
+            for i, piece in enumerate(pieces)
+            if piece.start <= start and old_end <= piece.end and (start < piece.end or i == len(pieces) - 1)
+        ),
+        None,
+    )
+    if index is None:
+        return None  # the edit spans a cut
+    piece = pieces[index]
+    piece_source = source[piece.start : piece.end + delta]
+    if piece.tree is None:
+        tree = _parser().parse(piece_source)
+        findings = scan(piece_source, tree.root_node, [(0, len(piece_source))])
+    else:
+        tree, findings = _rescan(
+            old_source[piece.start : piece.end],
+            piece.tree,
+            piece.findings,
+            piece_source,
+            (start - piece.start, old_end - piece.start, new_end - piece.start),
+        )
+    if len(pieces) > 1:
+        if index < len(pieces) - 1 and not jssplit.ends_cleanly(piece_source, tree):
+            return None
+        if index > 0 and not jssplit.starts_cleanly(tree):
+            return None
+    edited = _Piece(piece.start, piece.end + delta, tree, tree.root_node.has_error, findings)
+    later = [
+        _Piece(p.start + delta, p.end + delta, p.tree, p.has_error, p.findings) if delta else p
+        for p in pieces[index + 1 :]
+    ]
+    return pieces[:index] + [edited] + later
+
+
+def _rescan(
+    old_source: bytes,
+    old_tree: tree_sitter.Tree,
+    old_findings: list[Finding],
+    source: bytes,
+    edit: tuple[int, int, int],
+) -> tuple[tree_sitter.Tree, list[Finding]]:
     """Re-parse incrementally and look again only at the top-level statements the edit touched.
 
     Every construct we look for lies inside one top-level statement, and a
     statement whose text and structure did not change means what it meant
     before: its findings are kept, moved by the size of the edit.
     """
-    old_source, old_tree = previous.source, previous.tree
-    start = _common_prefix(old_source, source)
-    end_shared = _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
-    old_end, new_end = len(old_source) - end_shared, len(source) - end_shared
+    start, old_end, new_end = edit
     old_tree.edit(
         start_byte=start,
         old_end_byte=old_end,
@@ -208,7 +419,7 @@ def _rescan(previous: _Version, source: bytes) -> tuple[tree_sitter.Tree, list[F
     dirty = _merge([_statement_span(root, low, high) for low, high in touched])
     delta = new_end - old_end
     kept: list[Finding] = []
-    for finding in previous.findings:
+    for finding in old_findings:
         if finding[0] < start:
             moved = finding
         elif finding[0] >= old_end:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import marshal
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotreload import jsparse
+from hotreload import jsparse, jsworker
 from hotreload.jsparse import ImportMap, ImportRef, analyse, hot_preamble, parse_importmap, rewrite
 
 
@@ -363,3 +364,145 @@ def test_re_analysing_an_edited_module_finds_what_a_fresh_analysis_finds(edits) 
         at = int(where * len(source))
         source = source[:at] + inserted.encode() + source[at + removed :]
         assert analyse(source, name=name) == jsparse._analyse_uncached(source)
+
+
+# --------------------------------------------------------------------------- large modules, parsed in two pieces
+
+
+class _TailHere:
+    """Stands in for the helper process: analyses the tail here, answers through marshal as it does."""
+
+    def __init__(self, piece: bytes) -> None:
+        self.piece = piece
+        self.seconds: float | None = None
+
+    def result(self) -> jsworker.PieceFacts:
+        return marshal.loads(marshal.dumps(jsworker.analyse_piece(self.piece)))
+
+
+@pytest.fixture
+def tails_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsworker, "submit", _TailHere)
+
+
+def _large_module(chunks: int) -> bytes:
+    # Content never analysed before: analyse() would answer from its cache.
+    return f"// {time.time_ns()}\n".encode() + "".join(
+        f'import {{ a{i} }} from "./m{i}.js";\n'
+        f"export function f{i}(x) {{ return `t ${{x}} import \"no\"` + 'import(\"no\")' + /import/.source; }}\n"
+        f"// import \"./comment{i}.js\"\n"
+        f'const lazy{i} = () => import("./lazy{i}.js");\n'
+        + ("import.meta.hot.accept(\"./m0.js\", () => {});\n" if i == chunks // 3 else "")
+        for i in range(chunks)
+    ).encode()
+
+
+def test_a_large_module_is_parsed_in_two_pieces_and_found_the_same(tails_here: None) -> None:
+    source = _large_module(400)
+    name = f"/two-pieces-{time.time_ns()}.js"
+    info = analyse(source, name=name)
+    assert len(jsparse._versions[name].pieces) == 2
+    assert info == jsparse._analyse_whole(source)
+    assert len(info.imports) == 800 and info.accepted_deps == ("./m0.js",)
+
+
+def test_a_large_module_is_parsed_whole_when_no_helper_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsworker, "submit", lambda piece: None)
+    source = _large_module(400)
+    name = f"/no-helper-{time.time_ns()}.js"
+    assert analyse(source, name=name) == jsparse._analyse_whole(source)
+    assert len(jsparse._versions[name].pieces) == 1
+
+
+_NEAR_THE_CUT_SNIPPETS = _SNIPPETS + [
+    "export const x = 1;\n", "let y = 2\n", "/* edit */", "async\n", "`\n", "/*\n", "import.meta.hot.decline();\n",
+]
+
+
+def _line_start_near(source: bytes, cut: int, lines: int) -> int:
+    """The start of the line ``lines`` lines after (or before) the one holding ``cut``."""
+    at = source.rfind(b"\n", 0, cut) + 1
+    for _ in range(abs(lines)):
+        at = source.find(b"\n", at) + 1 if lines > 0 else source.rfind(b"\n", 0, max(at - 1, 0)) + 1
+        if at <= 0:
+            return len(source) if lines > 0 else 0
+    return at
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-4, 4), st.sampled_from([0, 0, 0, 1, 7]), st.sampled_from([0, 0, 1, 3, 40]),
+            st.sampled_from(_NEAR_THE_CUT_SNIPPETS),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_editing_a_module_parsed_in_two_pieces_finds_what_a_fresh_analysis_finds(
+    edits: list[tuple[int, int, int, str]], in_tail_first: bool
+) -> None:
+    # Edits land on the lines around the cut, mostly at their starts, where a
+    # piece's ends are checked again and where text goes to one piece or the other.
+    source = _large_module(200)
+    name = f"/edited-pieces-{time.time_ns()}.js"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jsworker, "submit", _TailHere)
+        analyse(source, name=name)
+        assert len(jsparse._versions[name].pieces) == 2
+        if in_tail_first:  # the tail's tree is parsed here on the first edit that touches it
+            source = source[:-1] + b" \n"
+            assert analyse(source, name=name) == jsparse._analyse_whole(source)
+        for lines, column, removed, inserted in edits:
+            cut = jsparse._versions[name].pieces[-1].start
+            at = min(_line_start_near(source, cut, lines) + column, len(source))
+            source = source[:at] + inserted.encode() + source[at + removed :]
+            assert analyse(source, name=name) == jsparse._analyse_whole(source)
+
+
+def test_an_edit_in_the_head_moves_the_tails_findings(tails_here: None) -> None:
+    source = _large_module(200)
+    name = f"/head-edit-{time.time_ns()}.js"
+    analyse(source, name=name)
+    cut = jsparse._versions[name].pieces[1].start
+    line = _line_start_near(source, cut, -3)
+    source = source[:line] + b'import "./new.js";\n' + source[line:]
+    info = analyse(source, name=name)
+    assert len(jsparse._versions[name].pieces) == 2  # still cut, and the tail was not parsed again
+    assert jsparse._versions[name].pieces[1].tree is None
+    assert info == jsparse._analyse_whole(source)
+    assert "./new.js" in [ref.specifier for ref in info.imports]
+
+
+def test_text_inserted_at_the_cut_goes_to_the_tail(tails_here: None) -> None:
+    source = _large_module(200)
+    name = f"/at-cut-{time.time_ns()}.js"
+    analyse(source, name=name)
+    cut = jsparse._versions[name].pieces[1].start
+    source = source[:cut] + b"/* a note */ " + source[cut:]
+    assert analyse(source, name=name) == jsparse._analyse_whole(source)
+    pieces = jsparse._versions[name].pieces
+    assert len(pieces) == 2 and pieces[1].start == cut and pieces[1].tree is not None
+
+
+def test_an_edit_that_breaks_the_cut_parses_the_module_again(tails_here: None) -> None:
+    source = _large_module(200)
+    name = f"/broken-cut-{time.time_ns()}.js"
+    analyse(source, name=name)
+    cut = jsparse._versions[name].pieces[1].start
+    source = source[:cut] + b"/*\n" + source[cut:] + b"*/\n"  # the tail is now one comment
+    info = analyse(source, name=name)
+    assert info == jsparse._analyse_whole(source)
+    assert all(ref.start < cut for ref in info.imports)
+
+
+def test_a_tail_that_no_longer_starts_with_a_declaration_is_not_kept_as_a_piece(tails_here: None) -> None:
+    source = _large_module(200)
+    name = f"/tail-start-{time.time_ns()}.js"
+    analyse(source, name=name)
+    cut = jsparse._versions[name].pieces[1].start
+    source = source[:cut] + b"(f)();\n" + source[cut:]  # after a `}` this could be a call
+    assert analyse(source, name=name) == jsparse._analyse_whole(source)
+    assert all(piece.start != cut for piece in jsparse._versions[name].pieces)

@@ -1,0 +1,271 @@
+"""A helper process that analyses the tail of a large module while this process analyses its head.
+
+py-tree-sitter holds the GIL while it parses, so a thread cannot parse one
+piece of a module while another thread parses the next; another process can.
+One helper is started the first time a large module is analysed and serves one
+piece at a time. While it is starting, busy or broken, callers get None and
+parse the whole module themselves, so the helper only ever makes analysis
+faster, never a condition for it.
+
+The helper is a plain ``python -c`` subprocess that speaks length-prefixed
+frames on its stdin and stdout, not a :mod:`multiprocessing` child: that would
+re-run the parent's ``__main__`` script in the helper and start a resource
+tracker process besides.
+
+>>> wait_ready()  # the first submit() would start it and return None
+True
+>>> has_error, starts_cleanly, findings = submit(b'export * from "./a.js";\\n').result()
+>>> has_error, starts_cleanly, findings
+(False, True, [(0, (('./a.js', 15, 21, 'export'),), 0)])
+"""
+
+from __future__ import annotations
+
+import atexit
+import marshal
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import tree_sitter
+
+if TYPE_CHECKING:
+    from hotreload.jsscan import Finding
+
+__all__ = ["Pending", "PieceFacts", "analyse_piece", "serve", "submit", "wait_ready"]
+
+# What the helper answers for a piece: has_error, starts_cleanly (see
+# hotreload.jssplit) and the findings (see hotreload.jsscan), offsets in the piece.
+PieceFacts = tuple[bool, bool, list["Finding"]]
+
+# A piece of a few hundred kilobytes parses in well under a second; the limit
+# only guards against a helper that hangs, which is then replaced.
+_TIMEOUT = 10.0
+# A helper that keeps failing (it cannot import tree-sitter, say) is given up on.
+_MAX_FAILURES = 3
+_READY = b"ready"
+_BOOT = "from hotreload.jsworker import serve; serve()"
+
+
+class Pending:
+    """A piece the helper is analysing; :meth:`result` must be called once to free the helper."""
+
+    def __init__(self, helper: _Helper) -> None:
+        self._helper = helper
+        self._done = False
+        self.seconds: float | None = None  # how long the helper worked on it, once answered
+
+    def result(self) -> PieceFacts | None:
+        """What :func:`analyse_piece` returned for the piece, or None if the helper failed."""
+        if self._done:
+            raise RuntimeError("the result of a piece is taken once")
+        self._done = True
+        helper = self._helper
+        try:
+            facts, self.seconds = marshal.loads(helper.receive(time.monotonic() + _TIMEOUT))
+            return facts  # type: ignore[no-any-return]
+        except (OSError, EOFError, ValueError, TypeError):  # a timeout is an OSError too
+            _give_up(helper)
+            return None
+        finally:
+            helper.busy.release()
+
+
+def submit(piece: bytes) -> Pending | None:
+    """Hand ``piece`` to the helper; None if no helper is free (then parse it yourself).
+
+    The first call starts the helper and returns None: it takes a moment to
+    import tree-sitter, and nobody should wait for that.
+    """
+    helper = _ready_helper()
+    if helper is None or not helper.busy.acquire(blocking=False):
+        return None
+    try:
+        helper.send(piece)
+    except OSError:  # a timeout too
+        helper.busy.release()
+        _give_up(helper)
+        return None
+    return Pending(helper)
+
+
+def wait_ready(timeout: float = 10.0) -> bool:
+    """Start the helper if need be and wait until it serves (for benchmarks and tests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _ready_helper() is not None:
+            return True
+        with _lock:
+            if _helper is None and _failures >= _MAX_FAILURES:
+                return False
+        time.sleep(0.005)
+    return False
+
+
+# --------------------------------------------------------------------------- this process's side
+
+
+class _Helper:
+    def __init__(self) -> None:
+        # The helper imports this very package, wherever it was imported from here.
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.to_helper = self.process.stdin.fileno()
+        self.from_helper = self.process.stdout.fileno()
+        self.owner = os.getpid()
+        self.ready = False
+        self.busy = threading.Lock()
+
+    def poll_ready(self) -> bool:
+        """Whether the helper has said it is ready, without waiting for it."""
+        if not self.ready and select.select([self.from_helper], [], [], 0)[0]:
+            self.ready = self.receive(time.monotonic() + _TIMEOUT) == _READY
+            if not self.ready:
+                raise ValueError("the helper did not start as expected")
+        return self.ready
+
+    def send(self, payload: bytes) -> None:
+        _write_frame(self.to_helper, payload, time.monotonic() + _TIMEOUT)
+
+    def receive(self, deadline: float) -> bytes:
+        return _read_frame(self.from_helper, deadline)
+
+    def close(self, *, kill: bool) -> None:
+        """Stop the helper: at once if it failed, else by closing its stdin (it then leaves)."""
+        if kill:
+            self.process.kill()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+_lock = threading.Lock()
+_helper: _Helper | None = None
+_failures = 0
+
+
+def _ready_helper() -> _Helper | None:
+    global _helper, _failures
+    if os.name != "posix" or not sys.executable:
+        return None  # select() on pipes is POSIX-only; elsewhere modules are parsed whole
+    with _lock:
+        helper = _helper
+        if helper is not None and helper.owner != os.getpid():
+            helper = _helper = None  # a forked child: the pipes belong to its parent
+        if helper is None:
+            if _failures < _MAX_FAILURES:
+                try:
+                    _helper = _Helper()
+                except OSError:
+                    _failures += 1
+            return None
+        try:
+            if helper.poll_ready():
+                return helper
+            return None
+        except (OSError, EOFError, ValueError):
+            pass
+    _give_up(helper)
+    return None
+
+
+def _give_up(helper: _Helper) -> None:
+    global _helper, _failures
+    with _lock:
+        if _helper is helper:
+            _helper = None
+            _failures += 1
+    helper.close(kill=True)
+
+
+@atexit.register
+def _stop() -> None:
+    with _lock:
+        helper = _helper
+    if helper is not None and helper.owner == os.getpid():
+        helper.close(kill=False)
+
+
+def _write_frame(fd: int, payload: bytes, deadline: float | None) -> None:
+    data = memoryview(len(payload).to_bytes(4, "big") + payload)
+    while data:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError("the helper did not read in time")
+        data = data[os.write(fd, data) :]
+
+
+def _read_frame(fd: int, deadline: float | None) -> bytes:
+    size = int.from_bytes(_read_exactly(fd, 4, deadline), "big")
+    return _read_exactly(fd, size, deadline)
+
+
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks: list[bytes] = []
+    while size:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError("the helper did not answer in time")
+        chunk = os.read(fd, size)
+        if not chunk:
+            raise EOFError("the helper closed its pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------- the helper's side
+
+
+def analyse_piece(piece: bytes) -> PieceFacts:
+    """What the helper answers for the tail of a module: (has_error, starts_cleanly, findings).
+
+    >>> analyse_piece(b'export * from "./a.js";\\n')
+    (False, True, [(0, (('./a.js', 15, 21, 'export'),), 0)])
+    """
+    from hotreload import jssplit, jsscan  # only the helper parses here
+
+    global _piece_parser
+    if _piece_parser is None:
+        _piece_parser = tree_sitter.Parser(jsscan.LANGUAGE)
+    tree = _piece_parser.parse(piece)
+    root = tree.root_node
+    findings = jsscan.scan(piece, root, [(0, len(piece))])
+    return root.has_error, jssplit.starts_cleanly(tree), findings
+
+
+_piece_parser: tree_sitter.Parser | None = None
+
+
+def serve() -> None:
+    """The helper's loop: read a piece, answer with :func:`analyse_piece`; leave when stdin closes."""
+    analyse_piece(b"")  # import and set up before saying it is ready
+    # Frames go to a private copy of stdout; anything printed goes to stderr instead.
+    answers = os.dup(1)
+    os.dup2(2, 1)
+    _write_frame(answers, _READY, None)
+    while True:
+        try:
+            piece = _read_frame(0, None)
+        except EOFError:
+            return
+        started = time.perf_counter()
+        facts = analyse_piece(piece)
+        _write_frame(answers, marshal.dumps((facts, time.perf_counter() - started)), None)

@@ -1,0 +1,119 @@
+"""Specification of the helper process that analyses the tail of large modules."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from hotreload import jsparse, jsworker
+from hotreload.jsparse import analyse
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the helper is used on POSIX systems only")
+
+TAIL = b'export * from "./a.js";\nconst b = () => import(`./b.js`); // import "./no.js"\nimport.meta.hot.accept();\n'
+
+
+@pytest.fixture
+def helper(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests that break the helper must not use up its restarts for the rest of the run.
+    monkeypatch.setattr(jsworker, "_failures", 0)
+    assert jsworker.wait_ready()
+
+
+def large_module() -> bytes:
+    return f"// {time.time_ns()}\n".encode() + b"".join(
+        b'import { a%d } from "./m%d.js";\nexport const f%d = () => import("./lazy%d.js");\n' % (i, i, i, i)
+        for i in range(1000)
+    )
+
+
+def test_the_helper_answers_what_the_piece_means_here(helper: None) -> None:
+    pending = jsworker.submit(TAIL)
+    assert pending is not None
+    assert pending.result() == jsworker.analyse_piece(TAIL)
+    has_error, starts_cleanly, findings = jsworker.analyse_piece(TAIL)
+    assert (has_error, starts_cleanly) == (False, True)
+    assert findings == [
+        (0, (("./a.js", 15, 21, "export"),), 0),
+        (40, (("./b.js", 48, 54, "dynamic"),), 0),
+        (78, (), jsparse.USES_HOT | jsparse.ACCEPTS_SELF),
+    ]
+
+
+def test_a_busy_helper_is_not_waited_for(helper: None) -> None:
+    first = jsworker.submit(large_module())
+    assert first is not None
+    assert jsworker.submit(TAIL) is None  # the caller parses it itself
+    assert first.result() is not None
+    second = jsworker.submit(TAIL)
+    assert second is not None and second.result() is not None
+
+
+def test_a_large_module_is_analysed_in_two_pieces_by_the_helper(helper: None) -> None:
+    source = large_module()
+    name = f"/helped-{time.time_ns()}.js"
+    info = analyse(source, name=name)
+    pieces = jsparse._versions[name].pieces
+    assert len(pieces) == 2 and pieces[1].tree is None  # the tail's tree stayed in the helper
+    assert info == jsparse._analyse_whole(source)
+    assert len(info.imports) == 2000
+    # An edit in the tail parses it here, then edits are incremental again.
+    edited = source[:-1] + b' import("./new.js");\n'
+    assert analyse(edited, name=name) == jsparse._analyse_whole(edited)
+    assert jsparse._versions[name].pieces[1].tree is not None
+
+
+def test_analysis_goes_on_when_the_helper_dies_and_a_new_one_is_started(helper: None) -> None:
+    dead = jsworker._helper
+    assert dead is not None
+    dead.process.kill()
+    dead.process.wait()
+    source = large_module()
+    assert analyse(source) == jsparse._analyse_whole(source)
+    assert jsworker.wait_ready()
+    assert jsworker._helper is not dead
+    pending = jsworker.submit(TAIL)
+    assert pending is not None and pending.result() == jsworker.analyse_piece(TAIL)
+
+
+def test_a_helper_that_stops_answering_is_replaced(helper: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsworker, "_TIMEOUT", 0.5)
+    stuck = jsworker._helper
+    assert stuck is not None
+    os.kill(stuck.process.pid, signal.SIGSTOP)
+    source = large_module()
+    assert analyse(source) == jsparse._analyse_whole(source)  # after waiting for it, up to the timeout
+    assert stuck.process.poll() is not None  # killed
+    assert jsworker.wait_ready() and jsworker._helper is not stuck
+
+
+def test_a_helper_that_keeps_failing_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsworker, "_helper", None)
+    monkeypatch.setattr(jsworker, "_failures", 0)
+    monkeypatch.setattr(jsworker, "_BOOT", "raise SystemExit(3)")
+    assert not jsworker.wait_ready(timeout=30)
+    assert jsworker._failures == jsworker._MAX_FAILURES
+    assert jsworker.submit(TAIL) is None
+    source = large_module()
+    assert analyse(source) == jsparse._analyse_whole(source)
+
+
+def test_frames_keep_their_bytes_and_a_silent_peer_times_out() -> None:
+    read_end, write_end = os.pipe()
+    try:
+        payload = bytes(range(256)) * 4
+        jsworker._write_frame(write_end, payload, time.monotonic() + 5)
+        assert jsworker._read_frame(read_end, time.monotonic() + 5) == payload
+        with pytest.raises(TimeoutError):
+            jsworker._read_frame(read_end, time.monotonic() + 0.05)
+        os.close(write_end)
+        write_end = -1
+        with pytest.raises(EOFError):
+            jsworker._read_frame(read_end, time.monotonic() + 5)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
