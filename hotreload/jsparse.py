@@ -12,9 +12,9 @@ that it is broken.
 
 What each ``import``/``export`` keyword in a tree means is :mod:`hotreload.jsscan`'s
 business. A large module seen for the first time is parsed in two pieces at
-once, this process parsing the head while a helper process
-(:mod:`hotreload.jsworker`) parses the tail, when :mod:`hotreload.jssplit` finds
-a cut where that provably means what one parse of the whole would.
+once, one in this process and one in a helper process (:mod:`hotreload.jsworker`),
+when :mod:`hotreload.jssplit` finds a cut where that provably means what one
+parse of the whole would.
 
 Import maps (``<script type="importmap">``) live here too, because resolving a
 bare specifier is the other half of knowing what a module imports.
@@ -241,12 +241,19 @@ def _whole_piece(source: bytes, tree: tree_sitter.Tree) -> _Piece:
 
 def _analyse_fresh(source: bytes) -> list[_Piece]:
     """Parse a module: in two pieces at once if it is large and can be cut, else whole."""
-    cut = jssplit.choose_split(source, at=_balance.share())
-    if cut is not None:
+    share = _balance.share()
+    # Either piece may stay here: the one nearer the share this process should take.
+    options: list[tuple[float, int, bool]] = []
+    for here_first, at in ((True, share), (False, 1 - share)):
+        cut = jssplit.choose_split(source, at=at)
+        if cut is not None:
+            options.append((abs((cut if here_first else len(source) - cut) / len(source) - share), cut, here_first))
+    if options:
+        _, cut, here_first = min(options, key=lambda option: option[0])  # the first on a tie
         started = time.perf_counter()
-        pending = jsworker.submit(source[cut:])
+        pending = jsworker.submit(source[cut:] if here_first else source[:cut])
         if pending is not None:
-            return _analyse_split(source, cut, pending, started)
+            return _analyse_split(source, cut, pending, here_first=here_first, started=started)
     return [_whole_piece(source, _parser().parse(source))]
 
 
@@ -270,10 +277,10 @@ class _Balance:
     _LOWEST, _HIGHEST = 0.3, 0.7
 
     def __init__(self) -> None:
-        self.here: float | None = None  # seconds per byte of head, here
-        self.helper: float | None = None  # seconds per byte of tail, until its answer came
+        self.here: float | None = None  # seconds per byte, here
+        self.helper: float | None = None  # seconds per byte in the helper, until its answer came
         self.delay = 0.0  # seconds from the end of the helper's work to its answer here
-        # The last module cut: (cut, size, seconds here, seconds until the answer), for benchmarks.
+        # The last module cut: (bytes here, size, seconds here, seconds until the answer), for benchmarks.
         self.last: tuple[int, int, float, float] | None = None
 
     def share(self) -> float:
@@ -283,14 +290,14 @@ class _Balance:
 
     def record(self, here: tuple[int, float], helper: tuple[int, float], waited: float) -> None:
         """How long each side worked on how many bytes, and how long this side then waited."""
-        (head_bytes, here_seconds), (tail_bytes, worked) = here, helper
-        if waited > 0:  # the answer came then: how late it was is known
+        (here_bytes, here_seconds), (helper_bytes, worked) = here, helper
+        if waited > 1e-4:  # the answer came then: how late it was is known
             answered = here_seconds + waited
             self.delay += self._SMOOTHING * (answered - worked - self.delay)
         else:  # it was waiting already
             answered = worked + self.delay
-        self.last = (head_bytes, head_bytes + tail_bytes, here_seconds, answered)
-        here_rate, helper_rate = here_seconds / max(head_bytes, 1), answered / max(tail_bytes, 1)
+        self.last = (here_bytes, here_bytes + helper_bytes, here_seconds, answered)
+        here_rate, helper_rate = here_seconds / max(here_bytes, 1), answered / max(helper_bytes, 1)
         if self.here is None or self.helper is None:
             self.here, self.helper = here_rate, helper_rate
         else:
@@ -301,42 +308,47 @@ class _Balance:
 _balance = _Balance()
 
 
-class _TailAnswer(Protocol):
+class _OtherPiece(Protocol):
     seconds: float | None
+    waited: float
 
     def result(self) -> jsworker.PieceFacts | None: ...
 
 
-def _analyse_split(source: bytes, cut: int, tail: _TailAnswer, started: float | None = None) -> list[_Piece]:
-    """Analyse ``source[:cut]`` here while ``tail`` analyses ``source[cut:]``; parse whole if the cut fails.
+def _analyse_split(
+    source: bytes, cut: int, other: _OtherPiece, *, here_first: bool = True, started: float | None = None
+) -> list[_Piece]:
+    """Analyse one side of ``cut`` here while ``other`` analyses the other; parse whole if the cut fails.
 
-    ``tail.result()`` gives :func:`hotreload.jsworker.analyse_piece` of the
-    tail (or None); it is always collected, so whoever computes it is free again.
-    ``started`` is when the tail was handed over.
+    This process takes ``source[:cut]`` if ``here_first``, else ``source[cut:]``.
+    ``other.result()`` gives :func:`hotreload.jsworker.analyse_piece` of the
+    other side (or None); it is always collected, so whoever computes it is
+    free again. ``started`` is when the other side was handed over.
     """
     started = time.perf_counter() if started is None else started
-    head = source[:cut]
-    tree = _parser().parse(head)
-    if jssplit.ends_cleanly(head, tree):
-        first = _Piece(0, cut, tree, False, scan(head, tree.root_node, [(0, cut)]))
-        first.module_facts()  # while the helper still works
+    start, end = (0, cut) if here_first else (cut, len(source))
+    piece = source[start:end]
+    tree = _parser().parse(piece)
+    if jssplit.ends_cleanly(piece, tree) if here_first else jssplit.starts_cleanly(tree):
+        mine = _Piece(start, end, tree, False, scan(piece, tree.root_node, [(0, len(piece))]))
+        mine.module_facts()  # while the helper still works
         here = time.perf_counter() - started
-        answer = tail.result()
+        answer = other.result()
         if answer is not None:
-            if tail.seconds is not None:
-                waited = time.perf_counter() - started - here
-                # Under a tenth of a millisecond, the answer was there already.
-                _balance.record((cut, here), (len(source) - cut, tail.seconds), waited if waited > 1e-4 else 0.0)
-            has_error, starts_cleanly, tail_findings = answer
-            if starts_cleanly and not has_error:
-                return [first, _Piece(cut, len(source), None, False, tail_findings)]
+            if other.seconds is not None:
+                _balance.record((len(piece), here), (len(source) - len(piece), other.seconds), other.waited)
+            starts_cleanly, ends_cleanly, findings = answer
+            if starts_cleanly if here_first else ends_cleanly:
+                if here_first:
+                    return [mine, _Piece(cut, len(source), None, False, findings)]
+                return [_Piece(0, cut, None, False, findings), mine]
         whole = _parser().parse(source)
     else:
-        # Parse the whole before collecting the (now useless) tail, which is ready by then.
-        # Not incrementally from the head's tree: after an error at its end, that
+        # Parse the whole before collecting the (now useless) other side, ready by then.
+        # Not incrementally from this side's tree: after an error at its end, that
         # can come out different from a fresh parse (`}` then `<!--` on the next line).
         whole = _parser().parse(source)
-        tail.result()
+        other.result()
     return [_whole_piece(source, whole)]
 
 

@@ -81,6 +81,8 @@ _CUTS = (
 )
 # `export` and `import` declarations are only allowed at the top level.
 _SURE_CUTS = _CUTS[:6]
+# What is searched for, then checked against _CUTS: each search reads the window.
+_NEEDLES = (b"\nexport", b"\nimport", b"\nfunction", b"\nasync ", b"\nclass ", b"\nconst ", b"\nlet ", b"\nvar ", b"\n{")
 
 # The statements B may begin with, and the keyword (or block brace) each begins with.
 _STARTING_STATEMENTS = frozenset(
@@ -103,8 +105,7 @@ def choose_split(source: bytes, *, at: float = 0.5, min_size: int = MIN_SIZE) ->
     """A line start near ``at`` (a fraction of the length) where ``source`` may be cut, or None.
 
     Only a guess from the bytes: the pieces' parse trees decide (see the module
-    docstring), and a wrong guess costs a parse. Cuts closer to either end than
-    a fifth of the module are not worth a second process.
+    docstring), and a wrong guess costs a parse.
 
     >>> choose_split(b"let a = 1;\\n" * 10 + b"export const b = 2;\\n" + b"let c = 3;\\n" * 10, min_size=0)
     110
@@ -115,10 +116,17 @@ def choose_split(source: bytes, *, at: float = 0.5, min_size: int = MIN_SIZE) ->
     if size < max(min_size, 1):
         return None
     target = int(size * at)
-    low, high = size // 5, size - size // 5
-    for reach in (size // 32, size // 8, size):  # look close to the target first
-        start, stop = max(low, target - reach), min(high, target + reach)
-        candidates = sorted(_line_starts(source, start, stop))
+    low, high = size // 5, size - size // 5  # nearer an end, a second process is not worth it
+    candidates: list[int] = []
+    start = stop = min(max(target, low), high)
+    # Look close to the target first; a cut further than an eighth of the module away
+    # would leave one side with much more to do, and searching further costs time
+    # in modules that have no cut at all (one block or function around everything).
+    for reach in (size // 32, size // 8):
+        wider = max(low, target - reach), min(high, target + reach)
+        candidates += _line_starts(source, wider[0], start) + _line_starts(source, stop, wider[1])
+        candidates.sort()
+        start, stop = wider
         # Cheap hints that the cut will pass the checks, so that a parse is not
         # spent on one that fails. Declarations at column 0 also open lines
         # inside unindented blocks (a wrapper function, a block around
@@ -150,14 +158,16 @@ def _ends_statement(source: bytes, position: int) -> bool:
 
 
 def _line_starts(source: bytes, start: int, stop: int) -> list[int]:
-    """Line starts in ``[start, stop]`` where a line begins with one of ``_CUTS``."""
+    """Line starts in ``[start, stop)`` where a line begins with one of ``_CUTS``."""
     found: list[int] = []
-    for pattern in _CUTS:
-        needle = b"\n" + pattern
-        position = source.find(needle, start - 1, stop + len(pattern))
+    if start >= stop:
+        return found
+    for needle in _NEEDLES:
+        position = source.find(needle, start - 1, stop - 1 + len(needle))
         while position >= 0:
-            found.append(position + 1)
-            position = source.find(needle, position + 1, stop + len(pattern))
+            if source.startswith(_CUTS, position + 1):
+                found.append(position + 1)
+            position = source.find(needle, position + 1, stop - 1 + len(needle))
     return found
 
 

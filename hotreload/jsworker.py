@@ -1,4 +1,4 @@
-"""A helper process that analyses the tail of a large module while this process analyses its head.
+"""A helper process that analyses one piece of a large module while this process analyses the other.
 
 py-tree-sitter holds the GIL while it parses, so a thread cannot parse one
 piece of a module while another thread parses the next; another process can.
@@ -14,9 +14,8 @@ tracker process besides.
 
 >>> wait_ready()  # the first submit() would start it and return None
 True
->>> has_error, starts_cleanly, findings = submit(b'export * from "./a.js";\\n').result()
->>> has_error, starts_cleanly, findings
-(False, True, [(0, (('./a.js', 15, 21, 'export'),), 0)])
+>>> submit(b'export * from "./a.js";\\n').result()
+(True, True, [(0, (('./a.js', 15, 21, 'export'),), 0)])
 """
 
 from __future__ import annotations
@@ -39,8 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Pending", "PieceFacts", "analyse_piece", "serve", "submit", "wait_ready"]
 
-# What the helper answers for a piece: has_error, starts_cleanly (see
-# hotreload.jssplit) and the findings (see hotreload.jsscan), offsets in the piece.
+# What the helper answers for a piece: whether it starts and ends cleanly (see
+# hotreload.jssplit) and its findings (see hotreload.jsscan), offsets in the piece.
 PieceFacts = tuple[bool, bool, list["Finding"]]
 
 # A piece of a few hundred kilobytes parses in well under a second; the limit
@@ -59,6 +58,7 @@ class Pending:
         self._helper = helper
         self._done = False
         self.seconds: float | None = None  # how long the helper worked on it, once answered
+        self.waited = 0.0  # how long result() waited for the answer to come
 
     def result(self) -> PieceFacts | None:
         """What :func:`analyse_piece` returned for the piece, or None if the helper failed."""
@@ -67,6 +67,9 @@ class Pending:
         self._done = True
         helper = self._helper
         try:
+            started = time.perf_counter()
+            select.select([helper.from_helper], [], [], _TIMEOUT)
+            self.waited = time.perf_counter() - started
             facts, self.seconds = marshal.loads(helper.receive(time.monotonic() + _TIMEOUT))
             return facts  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, TypeError):  # a timeout is an OSError too
@@ -235,10 +238,10 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
 
 
 def analyse_piece(piece: bytes) -> PieceFacts:
-    """What the helper answers for the tail of a module: (has_error, starts_cleanly, findings).
+    """What the helper answers for a piece of a module: (starts_cleanly, ends_cleanly, findings).
 
-    >>> analyse_piece(b'export * from "./a.js";\\n')
-    (False, True, [(0, (('./a.js', 15, 21, 'export'),), 0)])
+    >>> analyse_piece(b'let a = f()\\nexport * from "./a.js";\\n')
+    (True, True, [(12, (('./a.js', 27, 33, 'export'),), 0)])
     """
     from hotreload import jssplit, jsscan  # only the helper parses here
 
@@ -248,7 +251,7 @@ def analyse_piece(piece: bytes) -> PieceFacts:
     tree = _piece_parser.parse(piece)
     root = tree.root_node
     findings = jsscan.scan(piece, root, [(0, len(piece))])
-    return root.has_error, jssplit.starts_cleanly(tree), findings
+    return jssplit.starts_cleanly(tree), jssplit.ends_cleanly(piece, tree), findings
 
 
 _piece_parser: tree_sitter.Parser | None = None

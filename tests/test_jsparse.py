@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotreload import jsparse, jsworker
+from hotreload import jsparse, jssplit, jsworker
 from hotreload.jsparse import ImportMap, ImportRef, analyse, hot_preamble, parse_importmap, rewrite
 
 
@@ -369,20 +369,23 @@ def test_re_analysing_an_edited_module_finds_what_a_fresh_analysis_finds(edits) 
 # --------------------------------------------------------------------------- large modules, parsed in two pieces
 
 
-class _TailHere:
-    """Stands in for the helper process: analyses the tail here, answers through marshal as it does."""
+class _HelperHere:
+    """Stands in for the helper process: analyses its piece here, answers through marshal as it does."""
 
     def __init__(self, piece: bytes) -> None:
         self.piece = piece
         self.seconds: float | None = None
+        self.waited = 0.0
 
     def result(self) -> jsworker.PieceFacts:
         return marshal.loads(marshal.dumps(jsworker.analyse_piece(self.piece)))
 
 
 @pytest.fixture
-def tails_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsworker, "submit", _TailHere)
+def helper_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jsworker, "submit", _HelperHere)
+    # Measured speeds could hand either piece to the helper; here it takes the tail.
+    monkeypatch.setattr(jsparse, "_balance", jsparse._Balance())
 
 
 def _large_module(chunks: int) -> bytes:
@@ -397,7 +400,7 @@ def _large_module(chunks: int) -> bytes:
     ).encode()
 
 
-def test_a_large_module_is_parsed_in_two_pieces_and_found_the_same(tails_here: None) -> None:
+def test_a_large_module_is_parsed_in_two_pieces_and_found_the_same(helper_here: None) -> None:
     source = _large_module(400)
     name = f"/two-pieces-{time.time_ns()}.js"
     info = analyse(source, name=name)
@@ -440,20 +443,30 @@ def _line_start_near(source: bytes, cut: int, lines: int) -> int:
         max_size=6,
     ),
     st.booleans(),
+    st.booleans(),
 )
 def test_editing_a_module_parsed_in_two_pieces_finds_what_a_fresh_analysis_finds(
-    edits: list[tuple[int, int, int, str]], in_tail_first: bool
+    edits: list[tuple[int, int, int, str]], helper_took_head: bool, helped_piece_first: bool
 ) -> None:
     # Edits land on the lines around the cut, mostly at their starts, where a
     # piece's ends are checked again and where text goes to one piece or the other.
     source = _large_module(200)
     name = f"/edited-pieces-{time.time_ns()}.js"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jsworker, "submit", _TailHere)
-        analyse(source, name=name)
-        assert len(jsparse._versions[name].pieces) == 2
-        if in_tail_first:  # the tail's tree is parsed here on the first edit that touches it
-            source = source[:-1] + b" \n"
+        patch.setattr(jsworker, "submit", _HelperHere)
+        patch.setattr(jsparse, "_balance", jsparse._Balance())
+        if helper_took_head:
+            cut = jssplit.choose_split(source)
+            assert cut is not None
+            pieces = jsparse._analyse_split(source, cut, _HelperHere(source[:cut]), here_first=False)
+            jsparse._versions[name] = jsparse._Version(source, pieces)
+        else:
+            analyse(source, name=name)
+        pieces = jsparse._versions[name].pieces
+        assert len(pieces) == 2 and pieces[0 if helper_took_head else 1].tree is None
+        if helped_piece_first:  # the helper's piece is parsed here on the first edit that touches it
+            at = 0 if helper_took_head else len(source)
+            source = source[:at] + b"/* first */\n" + source[at:]
             assert analyse(source, name=name) == jsparse._analyse_whole(source)
         for lines, column, removed, inserted in edits:
             cut = jsparse._versions[name].pieces[-1].start
@@ -462,7 +475,7 @@ def test_editing_a_module_parsed_in_two_pieces_finds_what_a_fresh_analysis_finds
             assert analyse(source, name=name) == jsparse._analyse_whole(source)
 
 
-def test_an_edit_in_the_head_moves_the_tails_findings(tails_here: None) -> None:
+def test_an_edit_in_the_head_moves_the_tails_findings(helper_here: None) -> None:
     source = _large_module(200)
     name = f"/head-edit-{time.time_ns()}.js"
     analyse(source, name=name)
@@ -476,7 +489,7 @@ def test_an_edit_in_the_head_moves_the_tails_findings(tails_here: None) -> None:
     assert "./new.js" in [ref.specifier for ref in info.imports]
 
 
-def test_text_inserted_at_the_cut_goes_to_the_tail(tails_here: None) -> None:
+def test_text_inserted_at_the_cut_goes_to_the_tail(helper_here: None) -> None:
     source = _large_module(200)
     name = f"/at-cut-{time.time_ns()}.js"
     analyse(source, name=name)
@@ -487,7 +500,7 @@ def test_text_inserted_at_the_cut_goes_to_the_tail(tails_here: None) -> None:
     assert len(pieces) == 2 and pieces[1].start == cut and pieces[1].tree is not None
 
 
-def test_an_edit_that_breaks_the_cut_parses_the_module_again(tails_here: None) -> None:
+def test_an_edit_that_breaks_the_cut_parses_the_module_again(helper_here: None) -> None:
     source = _large_module(200)
     name = f"/broken-cut-{time.time_ns()}.js"
     analyse(source, name=name)
@@ -498,7 +511,7 @@ def test_an_edit_that_breaks_the_cut_parses_the_module_again(tails_here: None) -
     assert all(ref.start < cut for ref in info.imports)
 
 
-def test_a_tail_that_no_longer_starts_with_a_declaration_is_not_kept_as_a_piece(tails_here: None) -> None:
+def test_a_tail_that_no_longer_starts_with_a_declaration_is_not_kept_as_a_piece(helper_here: None) -> None:
     source = _large_module(200)
     name = f"/tail-start-{time.time_ns()}.js"
     analyse(source, name=name)

@@ -12,30 +12,35 @@ from hotreload import jsparse, jssplit, jsworker
 from hotreload.jsparse import parse
 
 
-class LocalTail:
-    """What the helper process answers for a tail, computed here (and sent through marshal like its answer)."""
+class LocalPiece:
+    """What the helper process answers for a piece, computed here (and sent through marshal like its answer)."""
 
     def __init__(self, piece: bytes) -> None:
         self.piece = piece
         self.collected = 0
         self.seconds: float | None = None
+        self.waited = 0.0
 
     def result(self) -> jsworker.PieceFacts:
         self.collected += 1
         return marshal.loads(marshal.dumps(jsworker.analyse_piece(self.piece)))
 
 
-def split_analysis(source: bytes, cut: int) -> tuple[jsparse.ModuleInfo, int]:
+def split_analysis(source: bytes, cut: int, here_first: bool = True) -> tuple[jsparse.ModuleInfo, int]:
     """The analysis with the module cut at ``cut``, and into how many pieces it ended up."""
-    tail = LocalTail(source[cut:])
-    pieces = jsparse._analyse_split(source, cut, tail)
-    assert tail.collected == 1  # the helper is always freed
+    other = LocalPiece(source[cut:] if here_first else source[:cut])
+    pieces = jsparse._analyse_split(source, cut, other, here_first=here_first)
+    assert other.collected == 1  # the helper is always freed
     return jsparse._module_info(pieces), len(pieces)
 
 
 def assert_cut_changes_nothing(source: bytes, cut: int) -> int:
-    info, pieces = split_analysis(source, cut)
-    assert info == jsparse._analyse_whole(source)
+    """How many pieces the module ended up in, the same whichever side the helper took."""
+    whole = jsparse._analyse_whole(source)
+    head_here, pieces = split_analysis(source, cut, here_first=True)
+    tail_here, same_pieces = split_analysis(source, cut, here_first=False)
+    assert head_here == whole and tail_here == whole
+    assert pieces == same_pieces
     return pieces
 
 
@@ -66,8 +71,9 @@ def test_a_clean_cut_before_a_declaration_is_taken_and_finds_the_same(tail: byte
     assert assert_cut_changes_nothing(HEAD + tail, len(HEAD)) == 2
 
 
-def test_the_pieces_findings_are_placed_in_the_whole_module() -> None:
-    info, pieces = split_analysis(HEAD + TAIL, len(HEAD))
+@pytest.mark.parametrize("here_first", [True, False])
+def test_the_pieces_findings_are_placed_in_the_whole_module(here_first: bool) -> None:
+    info, pieces = split_analysis(HEAD + TAIL, len(HEAD), here_first)
     assert pieces == 2
     source = HEAD + TAIL
     assert [(ref.specifier, ref.kind) for ref in info.imports] == [
@@ -114,9 +120,8 @@ def test_a_cut_that_could_change_the_meaning_is_refused(head: bytes, tail: bytes
 def test_a_broken_module_is_reported_broken_whatever_the_cut() -> None:
     source = b'import "./a.js";\nexport function f() {\n  return (;\n}\nexport * from "./b.js";\n'
     for cut in range(len(source) + 1):
-        info, _ = split_analysis(source, cut)
-        assert info.has_syntax_error
-        assert info == jsparse._analyse_whole(source)
+        assert_cut_changes_nothing(source, cut)
+    assert jsparse._analyse_whole(source).has_syntax_error
 
 
 # --------------------------------------------------------------------------- any cut, any module
@@ -188,11 +193,11 @@ def test_the_cut_is_a_declaration_at_column_0_near_the_middle() -> None:
 
 
 def test_lines_inside_braces_are_passed_over_for_a_line_at_brace_depth_0() -> None:
-    inside = b"function f() {\n" + b"const x = 1;\n" * 50 + b"}\n"
-    source = b"const a = 1;\n" * 30 + inside + b"const b = 2;\n" * 30
+    inside = b"function f() {\n" + b"const x = 1;\n" * 20 + b"}\n"
+    source = b"const a = 1;\n" * 60 + inside + b"const b = 2;\n" * 60
     cut = jssplit.choose_split(source, min_size=0)
     assert cut is not None
-    assert cut == len(b"const a = 1;\n" * 30) or cut == len(b"const a = 1;\n" * 30 + inside)
+    assert cut == len(b"const a = 1;\n" * 60) or cut == len(b"const a = 1;\n" * 60 + inside)
 
 
 def test_in_code_without_semicolons_the_cut_follows_a_closing_brace() -> None:
