@@ -16,7 +16,7 @@ browser client's own code (few imports). For each:
   that piece here, so it is shown apart;
 - how the cold analysis shared the module with the helper, and how long each
   side took. The share follows how fast the helper was on recent modules
-  (jsparse._Balance).
+  (jsworker.Balance).
 
 Usage: python benchmarks/jsparse.py [--runs 15]
 """
@@ -83,7 +83,7 @@ def measure(name: str, source: bytes, runs: int) -> dict[str, float]:
         parse_only.append(timed(parse, fresh))
         one_process.append(timed(jsparse._analyse_whole, fresh))
     key = f"/{name}.js"
-    current = source
+    current = b"// named %f\n" % time.time() + source  # not in the cache: its trees are kept
     analyse(current, name=key)
     for run in range(runs):
         # A save that changes a few characters in the middle of the file.
@@ -103,11 +103,11 @@ def split_breakdown(source: bytes, runs: int) -> str:
     """How the cold analysis shared ``source`` with the helper, and how long each side took (medians)."""
     here_bytes, here, helper = [], [], []
     for run in range(runs):
-        jsparse._balance.last = None
+        jsworker.balance.last = None
         analyse(b"// split %d %f\n" % (run, time.time()) + source)
-        if jsparse._balance.last is None:
+        if jsworker.balance.last is None:
             return "not cut (no safe place found, or the helper was busy): parsed whole in this process"
-        mine, size, here_seconds, answered = jsparse._balance.last
+        mine, size, here_seconds, answered = jsworker.balance.last
         here_bytes.append(mine)
         here.append(here_seconds * 1000)
         helper.append(answered * 1000)

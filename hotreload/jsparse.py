@@ -23,6 +23,7 @@ bare specifier is the other half of knowing what a module imports.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 import time
@@ -154,7 +155,8 @@ class _Piece:
 
     A module is one piece unless :mod:`hotreload.jssplit` showed it can be cut.
     ``tree`` is None for a piece the helper process parsed: its tree stayed
-    there, and the piece is parsed here when an edit first touches it.
+    there, and an edit to the piece is sent there too (or, if the helper is
+    busy or gone, the piece is parsed here).
     """
 
     start: int
@@ -162,8 +164,19 @@ class _Piece:
     tree: tree_sitter.Tree | None
     has_error: bool
     findings: list[Finding]
+    # The helper keeps the tree of the piece it parsed under this key (0: it does not).
+    key: int = 0
+    # (starts_cleanly, ends_cleanly) as the helper found them, for a piece without a tree here.
+    checks: tuple[bool, bool] | None = None
     # What the findings amount to, made once: (imports, accept_refs, flags).
     facts: tuple[list[ImportRef], list[ImportRef], int] | None = None
+
+    def stands_alone(self, source: bytes) -> tuple[bool, bool]:
+        """Whether the piece, whose text is ``source``, starts and ends cleanly (see jssplit)."""
+        if self.tree is None:
+            assert self.checks is not None
+            return self.checks
+        return jssplit.starts_cleanly(self.tree), jssplit.ends_cleanly(source, self.tree)
 
     def module_facts(self) -> tuple[list[ImportRef], list[ImportRef], int]:
         """The piece's ImportRefs (offsets in the module) and flags."""
@@ -196,9 +209,10 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
         with _cache_lock:
             previous = _versions.pop(name, None)
     pieces = _reanalyse(previous, source) if previous is not None else None
+    keep = name is not None and len(source) >= _TREE_MIN_SIZE
     if pieces is None:
-        pieces = _analyse_fresh(source)
-    if name is not None and len(source) >= _TREE_MIN_SIZE:
+        pieces = _analyse_fresh(source, keep)
+    if keep:
         with _cache_lock:
             _versions[name] = _Version(source, pieces)
             while len(_versions) > _TREE_CACHE_SIZE:
@@ -239,9 +253,12 @@ def _whole_piece(source: bytes, tree: tree_sitter.Tree) -> _Piece:
 # --------------------------------------------------------------------------- a module never seen
 
 
-def _analyse_fresh(source: bytes) -> list[_Piece]:
-    """Parse a module: in two pieces at once if it is large and can be cut, else whole."""
-    share = _balance.share()
+def _analyse_fresh(source: bytes, keep: bool = False) -> list[_Piece]:
+    """Parse a module: in two pieces at once if it is large and can be cut, else whole.
+
+    ``keep``: the module will be edited, so the helper should keep its piece's tree.
+    """
+    share = jsworker.balance.share()
     # Either piece may stay here: the one nearer the share this process should take.
     options: list[tuple[float, int, bool]] = []
     for here_first, at in ((True, share), (False, 1 - share)):
@@ -251,61 +268,14 @@ def _analyse_fresh(source: bytes) -> list[_Piece]:
     if options:
         _, cut, here_first = min(options, key=lambda option: option[0])  # the first on a tie
         started = time.perf_counter()
-        pending = jsworker.submit(source[cut:] if here_first else source[:cut])
+        key = next(_keys) if keep else 0
+        pending = jsworker.submit(source[cut:] if here_first else source[:cut], key)
         if pending is not None:
-            return _analyse_split(source, cut, pending, here_first=here_first, started=started)
+            return _analyse_split(source, cut, pending, here_first=here_first, started=started, key=key)
     return [_whole_piece(source, _parser().parse(source))]
 
 
-class _Balance:
-    """The share of a module this process parses, so that it and the helper finish together.
-
-    The helper's core is not always as fast as this one's (it may be busy with
-    other work, or be a hyperthread of the same core), and its answer comes
-    later than its work ends (waking up, pipes), so the share follows what
-    recent modules took on each side, in seconds per byte, smoothed.
-
-    >>> balance = _Balance()
-    >>> balance.share()
-    0.5
-    >>> balance.record(here=(50_000, 0.005), helper=(50_000, 0.006), waited=0.004)
-    >>> round(balance.share(), 2)  # the answer came at 9 ms, this side was done at 5
-    0.64
-    """
-
-    _SMOOTHING = 0.3
-    _LOWEST, _HIGHEST = 0.3, 0.7
-
-    def __init__(self) -> None:
-        self.here: float | None = None  # seconds per byte, here
-        self.helper: float | None = None  # seconds per byte in the helper, until its answer came
-        self.delay = 0.0  # seconds from the end of the helper's work to its answer here
-        # The last module cut: (bytes here, size, seconds here, seconds until the answer), for benchmarks.
-        self.last: tuple[int, int, float, float] | None = None
-
-    def share(self) -> float:
-        if not self.here or not self.helper:
-            return 0.5
-        return min(max(self.helper / (self.here + self.helper), self._LOWEST), self._HIGHEST)
-
-    def record(self, here: tuple[int, float], helper: tuple[int, float], waited: float) -> None:
-        """How long each side worked on how many bytes, and how long this side then waited."""
-        (here_bytes, here_seconds), (helper_bytes, worked) = here, helper
-        if waited > 1e-4:  # the answer came then: how late it was is known
-            answered = here_seconds + waited
-            self.delay += self._SMOOTHING * (answered - worked - self.delay)
-        else:  # it was waiting already
-            answered = worked + self.delay
-        self.last = (here_bytes, here_bytes + helper_bytes, here_seconds, answered)
-        here_rate, helper_rate = here_seconds / max(here_bytes, 1), answered / max(helper_bytes, 1)
-        if self.here is None or self.helper is None:
-            self.here, self.helper = here_rate, helper_rate
-        else:
-            self.here += self._SMOOTHING * (here_rate - self.here)
-            self.helper += self._SMOOTHING * (helper_rate - self.helper)
-
-
-_balance = _Balance()
+_keys = itertools.count(1)  # what the helper keeps piece trees under
 
 
 class _OtherPiece(Protocol):
@@ -316,14 +286,21 @@ class _OtherPiece(Protocol):
 
 
 def _analyse_split(
-    source: bytes, cut: int, other: _OtherPiece, *, here_first: bool = True, started: float | None = None
+    source: bytes,
+    cut: int,
+    other: _OtherPiece,
+    *,
+    here_first: bool = True,
+    started: float | None = None,
+    key: int = 0,
 ) -> list[_Piece]:
     """Analyse one side of ``cut`` here while ``other`` analyses the other; parse whole if the cut fails.
 
     This process takes ``source[:cut]`` if ``here_first``, else ``source[cut:]``.
     ``other.result()`` gives :func:`hotreload.jsworker.analyse_piece` of the
     other side (or None); it is always collected, so whoever computes it is
-    free again. ``started`` is when the other side was handed over.
+    free again. ``started`` is when the other side was handed over, ``key``
+    what the helper keeps its tree under.
     """
     started = time.perf_counter() if started is None else started
     start, end = (0, cut) if here_first else (cut, len(source))
@@ -336,12 +313,13 @@ def _analyse_split(
         answer = other.result()
         if answer is not None:
             if other.seconds is not None:
-                _balance.record((len(piece), here), (len(source) - len(piece), other.seconds), other.waited)
+                jsworker.balance.record((len(piece), here), (len(source) - len(piece), other.seconds), other.waited)
             starts_cleanly, ends_cleanly, findings = answer
             if starts_cleanly if here_first else ends_cleanly:
+                checks = (starts_cleanly, ends_cleanly)
                 if here_first:
-                    return [mine, _Piece(cut, len(source), None, False, findings)]
-                return [_Piece(0, cut, None, False, findings), mine]
+                    return [mine, _Piece(cut, len(source), None, False, findings, key=key, checks=checks)]
+                return [_Piece(0, cut, None, False, findings, key=key, checks=checks), mine]
         whole = _parser().parse(source)
     else:
         # Parse the whole before collecting the (now useless) other side, ready by then.
@@ -362,9 +340,7 @@ def _reanalyse(previous: _Version, source: bytes) -> list[_Piece] | None:
     edited piece must still stand alone where it is cut from its neighbours.
     """
     old_source, pieces = previous.source, previous.pieces
-    start = _common_prefix(old_source, source)
-    end_shared = _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
-    old_end, new_end = len(old_source) - end_shared, len(source) - end_shared
+    start, old_end, new_end = _edit_span(old_source, source)
     delta = new_end - old_end
     # Text inserted at a cut goes to the piece after it: it usually starts that line.
     index = next(
@@ -379,28 +355,49 @@ def _reanalyse(previous: _Version, source: bytes) -> list[_Piece] | None:
         return None  # the edit spans a cut
     piece = pieces[index]
     piece_source = source[piece.start : piece.end + delta]
-    if piece.tree is None:
-        tree = _parser().parse(piece_source)
-        findings = scan(piece_source, tree.root_node, [(0, len(piece_source))])
-    else:
-        tree, findings = _rescan(
-            old_source[piece.start : piece.end],
-            piece.tree,
-            piece.findings,
-            piece_source,
-            (start - piece.start, old_end - piece.start, new_end - piece.start),
-        )
+    edited = _reanalyse_piece(piece, old_source[piece.start : piece.end], piece_source, start - piece.start)
     if len(pieces) > 1:
-        if index < len(pieces) - 1 and not jssplit.ends_cleanly(piece_source, tree):
+        starts_cleanly, ends_cleanly = edited.stands_alone(piece_source)
+        if (index < len(pieces) - 1 and not ends_cleanly) or (index > 0 and not starts_cleanly):
             return None
-        if index > 0 and not jssplit.starts_cleanly(tree):
-            return None
-    edited = _Piece(piece.start, piece.end + delta, tree, tree.root_node.has_error, findings)
     later = [
-        _Piece(p.start + delta, p.end + delta, p.tree, p.has_error, p.findings) if delta else p
+        _Piece(p.start + delta, p.end + delta, p.tree, p.has_error, p.findings, p.key, p.checks) if delta else p
         for p in pieces[index + 1 :]
     ]
     return pieces[:index] + [edited] + later
+
+
+def _reanalyse_piece(piece: _Piece, old_source: bytes, source: bytes, start: int) -> _Piece:
+    """``piece`` after its text became ``source``; the edit starts at ``start``, relative to it."""
+    end = piece.start + len(source)
+    if piece.tree is None:
+        # The helper keeps the tree of the piece it parsed: it re-parses incrementally.
+        pending = jsworker.submit(source, piece.key) if piece.key else None
+        answer = pending.result() if pending is not None else None
+        if answer is not None:
+            starts_cleanly, ends_cleanly, findings = answer
+            return _Piece(piece.start, end, None, False, findings, key=piece.key, checks=(starts_cleanly, ends_cleanly))
+        tree = _parser().parse(source)  # the helper is busy or gone: parse it here
+        findings = scan(source, tree.root_node, [(0, len(source))])
+    else:
+        old_end = len(old_source) - _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
+        edit = (start, old_end, old_end + len(source) - len(old_source))
+        tree, findings = _rescan(old_source, piece.tree, piece.findings, source, edit)
+    return _Piece(piece.start, end, tree, tree.root_node.has_error, findings)
+
+
+def _edit_span(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """Where ``old`` and ``new`` differ: the start, the end in ``old``, the end in ``new``."""
+    start = _common_prefix(old, new)
+    end_shared = _common_suffix(old, new, min(len(old), len(new)) - start)
+    return start, len(old) - end_shared, len(new) - end_shared
+
+
+def _rescan_edited(
+    old_source: bytes, old_tree: tree_sitter.Tree, old_findings: list[Finding], source: bytes
+) -> tuple[tree_sitter.Tree, list[Finding]]:
+    """:func:`_rescan` for a new version of ``old_source``, wherever they differ."""
+    return _rescan(old_source, old_tree, old_findings, source, _edit_span(old_source, source))
 
 
 def _rescan(

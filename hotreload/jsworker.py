@@ -28,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +37,7 @@ import tree_sitter
 if TYPE_CHECKING:
     from hotreload.jsscan import Finding
 
-__all__ = ["Pending", "PieceFacts", "analyse_piece", "serve", "submit", "wait_ready"]
+__all__ = ["Balance", "Pending", "PieceFacts", "analyse_piece", "balance", "serve", "submit", "wait_ready"]
 
 # What the helper answers for a piece: whether it starts and ends cleanly (see
 # hotreload.jssplit) and its findings (see hotreload.jsscan), offsets in the piece.
@@ -79,8 +80,12 @@ class Pending:
             helper.busy.release()
 
 
-def submit(piece: bytes) -> Pending | None:
+def submit(piece: bytes, key: int = 0) -> Pending | None:
     """Hand ``piece`` to the helper; None if no helper is free (then parse it yourself).
+
+    With a ``key`` (a positive number), the helper keeps the piece's parse
+    tree, so that the next piece sent under that key, an edited version of
+    it, is re-parsed incrementally (see :func:`analyse_piece`).
 
     The first call starts the helper and returns None: it takes a moment to
     import tree-sitter, and nobody should wait for that.
@@ -89,7 +94,7 @@ def submit(piece: bytes) -> Pending | None:
     if helper is None or not helper.busy.acquire(blocking=False):
         return None
     try:
-        helper.send(piece)
+        helper.send(key.to_bytes(8, "big") + piece)
     except OSError:  # a timeout too
         helper.busy.release()
         _give_up(helper)
@@ -108,6 +113,58 @@ def wait_ready(timeout: float = 10.0) -> bool:
                 return False
         time.sleep(0.005)
     return False
+
+
+class Balance:
+    """The share of a module this process parses, so that it and the helper finish together.
+
+    The helper's core is not always as fast as this one's (it may be busy with
+    other work, or be a hyperthread of the same core), and its answer comes
+    later than its work ends (waking up, pipes), so the share follows what
+    recent modules took on each side, in seconds per byte, smoothed.
+
+    >>> balance = Balance()
+    >>> balance.share()
+    0.5
+    >>> balance.record(here=(50_000, 0.005), helper=(50_000, 0.006), waited=0.004)
+    >>> round(balance.share(), 2)  # the answer came at 9 ms, this side was done at 5
+    0.64
+    """
+
+    _SMOOTHING = 0.3
+    _LOWEST, _HIGHEST = 0.3, 0.7
+
+    def __init__(self) -> None:
+        self.here: float | None = None  # seconds per byte, here
+        self.helper: float | None = None  # seconds per byte in the helper, until its answer came
+        self.delay = 0.0  # seconds from the end of the helper's work to its answer here
+        # The last module cut: (bytes here, size, seconds here, seconds until the answer), for benchmarks.
+        self.last: tuple[int, int, float, float] | None = None
+
+    def share(self) -> float:
+        """The fraction of the next module to parse here, between 0.3 and 0.7."""
+        if not self.here or not self.helper:
+            return 0.5
+        return min(max(self.helper / (self.here + self.helper), self._LOWEST), self._HIGHEST)
+
+    def record(self, here: tuple[int, float], helper: tuple[int, float], waited: float) -> None:
+        """How long each side worked on how many bytes, and how long this side then waited."""
+        (here_bytes, here_seconds), (helper_bytes, worked) = here, helper
+        if waited > 1e-4:  # the answer came then: how late it was is known
+            answered = here_seconds + waited
+            self.delay += self._SMOOTHING * (answered - worked - self.delay)
+        else:  # it was waiting already
+            answered = worked + self.delay
+        self.last = (here_bytes, here_bytes + helper_bytes, here_seconds, answered)
+        here_rate, helper_rate = here_seconds / max(here_bytes, 1), answered / max(helper_bytes, 1)
+        if self.here is None or self.helper is None:
+            self.here, self.helper = here_rate, helper_rate
+        else:
+            self.here += self._SMOOTHING * (here_rate - self.here)
+            self.helper += self._SMOOTHING * (helper_rate - self.helper)
+
+
+balance = Balance()
 
 
 # --------------------------------------------------------------------------- this process's side
@@ -237,24 +294,36 @@ def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
 # --------------------------------------------------------------------------- the helper's side
 
 
-def analyse_piece(piece: bytes) -> PieceFacts:
+def analyse_piece(piece: bytes, key: int = 0) -> PieceFacts:
     """What the helper answers for a piece of a module: (starts_cleanly, ends_cleanly, findings).
 
-    >>> analyse_piece(b'let a = f()\\nexport * from "./a.js";\\n')
-    (True, True, [(12, (('./a.js', 27, 33, 'export'),), 0)])
-    """
-    from hotreload import jssplit, jsscan  # only the helper parses here
+    With a ``key``, the piece's tree is kept (for the last few keys), and the
+    next piece under the same key is taken for an edited version of it: only
+    what changed is parsed and scanned again.
 
-    global _piece_parser
-    if _piece_parser is None:
-        _piece_parser = tree_sitter.Parser(jsscan.LANGUAGE)
-    tree = _piece_parser.parse(piece)
-    root = tree.root_node
-    findings = jsscan.scan(piece, root, [(0, len(piece))])
+    >>> analyse_piece(b'let a = f()\\nexport * from "./a.js";\\n', key=7)
+    (True, True, [(12, (('./a.js', 27, 33, 'export'),), 0)])
+    >>> analyse_piece(b'let a = f()\\nexport * from "./b.js";\\n', key=7)  # edited
+    (True, True, [(12, (('./b.js', 27, 33, 'export'),), 0)])
+    """
+    from hotreload import jsparse, jssplit, jsscan  # only the helper parses here
+
+    kept = _kept.pop(key, None) if key else None
+    if kept is None:
+        tree = jsparse._parser().parse(piece)
+        findings = jsscan.scan(piece, tree.root_node, [(0, len(piece))])
+    else:
+        tree, findings = jsparse._rescan_edited(*kept, piece)
+    if key:
+        _kept[key] = (piece, tree, findings)
+        while len(_kept) > _KEPT:
+            _kept.popitem(last=False)
     return jssplit.starts_cleanly(tree), jssplit.ends_cleanly(piece, tree), findings
 
 
-_piece_parser: tree_sitter.Parser | None = None
+# The pieces whose trees the helper keeps, by key: (source, tree, findings).
+_KEPT = 32
+_kept: OrderedDict[int, tuple[bytes, tree_sitter.Tree, list[Finding]]] = OrderedDict()
 
 
 def serve() -> None:
@@ -266,9 +335,9 @@ def serve() -> None:
     _write_frame(answers, _READY, None)
     while True:
         try:
-            piece = _read_frame(0, None)
+            request = _read_frame(0, None)
         except EOFError:
             return
         started = time.perf_counter()
-        facts = analyse_piece(piece)
+        facts = analyse_piece(request[8:], int.from_bytes(request[:8], "big"))
         _write_frame(answers, marshal.dumps((facts, time.perf_counter() - started)), None)

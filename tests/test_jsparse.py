@@ -372,20 +372,20 @@ def test_re_analysing_an_edited_module_finds_what_a_fresh_analysis_finds(edits) 
 class _HelperHere:
     """Stands in for the helper process: analyses its piece here, answers through marshal as it does."""
 
-    def __init__(self, piece: bytes) -> None:
-        self.piece = piece
+    def __init__(self, piece: bytes, key: int = 0) -> None:
+        self.piece, self.key = piece, key
         self.seconds: float | None = None
         self.waited = 0.0
 
     def result(self) -> jsworker.PieceFacts:
-        return marshal.loads(marshal.dumps(jsworker.analyse_piece(self.piece)))
+        return marshal.loads(marshal.dumps(jsworker.analyse_piece(self.piece, self.key)))
 
 
 @pytest.fixture
 def helper_here(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jsworker, "submit", _HelperHere)
     # Measured speeds could hand either piece to the helper; here it takes the tail.
-    monkeypatch.setattr(jsparse, "_balance", jsparse._Balance())
+    monkeypatch.setattr(jsworker, "balance", jsworker.Balance())
 
 
 def _large_module(chunks: int) -> bytes:
@@ -410,7 +410,7 @@ def test_a_large_module_is_parsed_in_two_pieces_and_found_the_same(helper_here: 
 
 
 def test_a_large_module_is_parsed_whole_when_no_helper_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(jsworker, "submit", lambda piece: None)
+    monkeypatch.setattr(jsworker, "submit", lambda piece, key=0: None)
     source = _large_module(400)
     name = f"/no-helper-{time.time_ns()}.js"
     assert analyse(source, name=name) == jsparse._analyse_whole(source)
@@ -454,7 +454,7 @@ def test_editing_a_module_parsed_in_two_pieces_finds_what_a_fresh_analysis_finds
     name = f"/edited-pieces-{time.time_ns()}.js"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(jsworker, "submit", _HelperHere)
-        patch.setattr(jsparse, "_balance", jsparse._Balance())
+        patch.setattr(jsworker, "balance", jsworker.Balance())
         if helper_took_head:
             cut = jssplit.choose_split(source)
             assert cut is not None
@@ -497,7 +497,7 @@ def test_text_inserted_at_the_cut_goes_to_the_tail(helper_here: None) -> None:
     source = source[:cut] + b"/* a note */ " + source[cut:]
     assert analyse(source, name=name) == jsparse._analyse_whole(source)
     pieces = jsparse._versions[name].pieces
-    assert len(pieces) == 2 and pieces[1].start == cut and pieces[1].tree is not None
+    assert len(pieces) == 2 and pieces[1].start == cut
 
 
 def test_an_edit_that_breaks_the_cut_parses_the_module_again(helper_here: None) -> None:
@@ -519,3 +519,23 @@ def test_a_tail_that_no_longer_starts_with_a_declaration_is_not_kept_as_a_piece(
     source = source[:cut] + b"(f)();\n" + source[cut:]  # after a `}` this could be a call
     assert analyse(source, name=name) == jsparse._analyse_whole(source)
     assert all(piece.start != cut for piece in jsparse._versions[name].pieces)
+
+
+def test_an_edit_to_the_helpers_piece_goes_back_to_it_under_the_same_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[int, int]] = []
+
+    def submit(piece: bytes, key: int = 0) -> _HelperHere:
+        sent.append((len(piece), key))
+        return _HelperHere(piece, key)
+
+    monkeypatch.setattr(jsworker, "submit", submit)
+    monkeypatch.setattr(jsworker, "balance", jsworker.Balance())
+    source = _large_module(200)
+    name = f"/same-key-{time.time_ns()}.js"
+    analyse(source, name=name)
+    source = source[:-1] + b" // edited\n"  # in the tail, the helper's piece
+    assert analyse(source, name=name) == jsparse._analyse_whole(source)
+    (_, first_key), (_, second_key) = sent
+    assert first_key != 0 and second_key == first_key
+    assert analyse(source + b"// unnamed\n") is not None
+    assert sent[-1][1] == 0  # nothing to keep for a module analysed without a name

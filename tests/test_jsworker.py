@@ -7,12 +7,15 @@ import signal
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotreload import jsparse, jsworker
 from hotreload.jsparse import analyse
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the helper is used on POSIX systems only")
 
+EDITS = ['import "./new.js";\n', "/*", "*/", "`", "{", "}", "(", "\n", 'export * from "./re.js";\n', "import.meta.hot"]
 TAIL = b'export * from "./a.js";\nconst b = () => import(`./b.js`); // import "./no.js"\nimport.meta.hot.accept();\n'
 
 
@@ -60,12 +63,49 @@ def test_a_large_module_is_analysed_in_two_pieces_by_the_helper(helper: None) ->
     assert len(pieces) == 2 and [piece.tree is None for piece in pieces].count(True) == 1
     assert info == jsparse._analyse_whole(source)
     assert len(info.imports) == 2000
-    # An edit in the piece the helper parsed parses it here, then edits are incremental again.
+    # Edits in the piece the helper parsed go to the helper, which kept its tree.
     helped = next(piece for piece in pieces if piece.tree is None)
-    at = source.find(b"\n", helped.start + 1) + 1  # a line start, in that piece
-    edited = source[:at] + b"/* edit */" + source[at:]
-    assert analyse(edited, name=name) == jsparse._analyse_whole(edited)
-    assert all(piece.tree is not None for piece in jsparse._versions[name].pieces)
+    for edit in (b"/* edit */", b'import "./new.js";\n', b"const x = 1;\n"):
+        at = source.find(b"\n", helped.start + 1) + 1  # a line start, in that piece
+        source = source[:at] + edit + source[at:]
+        assert analyse(source, name=name) == jsparse._analyse_whole(source)
+        pieces = jsparse._versions[name].pieces
+        assert len(pieces) == 2 and [piece.tree is None for piece in pieces].count(True) == 1
+
+
+def test_an_edit_to_the_helpers_piece_is_parsed_here_while_the_helper_is_busy(helper: None) -> None:
+    source = large_module()
+    name = f"/busy-{time.time_ns()}.js"
+    analyse(source, name=name)
+    helped = next(piece for piece in jsparse._versions[name].pieces if piece.tree is None)
+    busy = jsworker.submit(large_module())
+    assert busy is not None
+    try:
+        at = source.find(b"\n", helped.start + 1) + 1
+        source = source[:at] + b"/* edit */" + source[at:]
+        assert analyse(source, name=name) == jsparse._analyse_whole(source)
+        assert all(piece.tree is not None for piece in jsparse._versions[name].pieces)
+    finally:
+        busy.result()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.integers(0, 30), st.sampled_from(EDITS)), min_size=1, max_size=5))
+def test_a_kept_piece_edited_is_analysed_as_if_fresh(edits: list[tuple[float, int, str]]) -> None:
+    piece = large_module()[:20_000]
+    key = time.time_ns()
+    jsworker.analyse_piece(piece, key)
+    for where, removed, inserted in edits:
+        at = int(where * len(piece))
+        piece = piece[:at] + inserted.encode() + piece[at + removed :]
+        assert jsworker.analyse_piece(piece, key) == jsworker.analyse_piece(piece)
+
+
+def test_the_helper_keeps_the_last_pieces_only() -> None:
+    first = time.time_ns()
+    for key in range(first, first + jsworker._KEPT + 1):
+        jsworker.analyse_piece(b"export const a = 1;\n", key)
+    assert first not in jsworker._kept and first + jsworker._KEPT in jsworker._kept
 
 
 def test_analysis_goes_on_when_the_helper_dies_and_a_new_one_is_started(helper: None) -> None:
