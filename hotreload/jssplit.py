@@ -44,7 +44,10 @@ in its piece:
 - ``B`` is then parsed from a top-level statement start, the state a file
   starts in (a program is a plain list of statements; only a leading ``#!``
   line is special, and ``B`` starts with a keyword), so its statements come out
-  as when ``B`` is parsed alone.
+  as when ``B`` is parsed alone. Only ``//`` and ``/* */`` comments may come
+  before ``B``'s first statement: tree-sitter reads them the same after any
+  token, while it takes ``<!--`` and ``-->`` for comments only where no
+  operator may come (after ``export default function () {}``, ``<`` is one).
 
 A cut inside a function, a class or any other block leaves ``A`` with an
 unclosed bracket, which is an error, so such a cut is refused, not trusted.
