@@ -24,6 +24,7 @@ import atexit
 import marshal
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -328,6 +329,9 @@ _kept: OrderedDict[int, tuple[bytes, tree_sitter.Tree, list[Finding]]] = Ordered
 
 def serve() -> None:
     """The helper's loop: read a piece, answer with :func:`analyse_piece`; leave when stdin closes."""
+    # Ctrl-C in a terminal reaches the whole process group: the server stops
+    # itself, and this helper with it (its stdin closes), without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     analyse_piece(b"")  # import and set up before saying it is ready
     # Frames go to a private copy of stdout; anything printed goes to stderr instead.
     answers = os.dup(1)

@@ -159,3 +159,23 @@ def test_frames_keep_their_bytes_and_a_silent_peer_times_out() -> None:
         os.close(read_end)
         if write_end >= 0:
             os.close(write_end)
+
+
+def test_ctrl_c_in_the_terminal_leaves_the_helper_to_its_server(tmp_path) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the helper must not
+    # die with a traceback of its own, but leave once its server closes its stdin.
+    import subprocess
+    import sys
+
+    stderr = (tmp_path / "stderr").open("w+b")
+    process = subprocess.Popen([sys.executable, "-c", jsworker._BOOT], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=stderr)
+    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout.read(1)  # the ready frame has begun: its handlers are in place
+    process.send_signal(signal.SIGINT)
+    with pytest.raises(subprocess.TimeoutExpired):
+        process.wait(0.3)  # a helper that took the signal would be gone by now
+    process.stdin.close()
+    assert process.wait(10) == 0
+    stderr.seek(0)
+    assert b"Traceback" not in stderr.read()
