@@ -918,3 +918,31 @@ def test_bytes_that_do_not_decode_leave_it_to_the_fetch(page: Page, site: Site) 
     assert refreshed == 1
     assert image_state(page, "#photo") == {"width": 6, "colour": list(BLUE)}
     assert page.evaluate("document.querySelector('#photo').getAttribute('src')") == site.url("photo.png") + "?hr=2"
+
+
+def test_image_bytes_in_srcset_picture_sources_and_icons_end_on_the_real_urls(page: Page, site: Site) -> None:
+    site.write("photo.png", solid_png(4, 4, RED))
+    site.write("large.png", solid_png(8, 8, BLUE))
+    site.write("fallback.png", solid_png(2, 2, BLUE))
+    site.open(page, head='<link rel="icon" href="photo.png">', body="""
+        <img id="listed" srcset="large.png 2x, photo.png 1x">
+        <picture><source srcset="photo.png" type="image/png"><img id="pictured" src="fallback.png"></picture>""")
+    new = solid_png(6, 6, GREEN)
+    site.write("photo.png", new)
+    site.slow_down_new_versions("photo.png", 0.8)
+    page.evaluate(
+        "([url, data]) => { window.imageUpdate = swap.updateImage(url, '3', data, 'image/png'); }",
+        [site.url("photo.png"), b64(new)],
+    )
+    # Shown from the bytes, before the new URL answers.
+    assert eventually(page, lambda: image_state(page, "#listed") == {"width": 6, "colour": list(GREEN)}, seconds=0.6)
+
+    assert page.evaluate("window.imageUpdate") == 3
+    assert image_state(page, "#listed") == {"width": 6, "colour": list(GREEN)}
+    assert eventually(page, lambda: image_state(page, "#pictured") == {"width": 6, "colour": list(GREEN)})
+    assert page.evaluate("document.querySelector('#listed').getAttribute('srcset')") == (
+        f"large.png 2x, {site.url('photo.png')}?hr=3 1x")
+    assert page.evaluate("document.querySelector('picture source').getAttribute('srcset')") == (
+        f"{site.url('photo.png')}?hr=3")
+    assert page.evaluate("document.querySelector('link[rel=icon]').getAttribute('href')") == (
+        f"{site.url('photo.png')}?hr=3")
