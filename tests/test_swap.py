@@ -708,6 +708,8 @@ def test_page_uses_every_kind_of_reference_and_nothing_else(page: Page, site: Si
         <svg><use href="sprite.svg#icon"/></svg>
         <script type="module">await fetch('data.json'); await import('./lazy.js'); window.fetched = true;</script>""")
     page.wait_for_function("window.fetched === true")
+    # fetch() resolves with the headers; the resource timing entry comes once the body is in.
+    page.wait_for_function("(url) => performance.getEntriesByName(url).length > 0", arg=site.url("data.json"))
 
     used = ["main.css", "nested/deep.css", "from-css.png", "script.js", "plain.png", "big.png", "inline.png",
             "sprite.svg", "data.json", "lazy.js", "index.html"]
