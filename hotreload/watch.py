@@ -26,7 +26,9 @@ How a change is known to be finished:
 A batch goes out once events stop for ``quiet`` seconds (a few milliseconds,
 so that a single save reaches the browser at once). When several files change
 together the lull that ends the batch is longer, and it grows with the length
-of the burst, so that a script or a checkout comes out as one batch;
+of the burst, so that a script or a checkout comes out as one batch; a batch
+holding a file that did not exist before waits 20 ms, since new files tend to
+come many at a time;
 ``max_wait`` caps how long a stream of events can hold a batch back.
 
 Keeping the events coming (falling back to polling at the system's watch
@@ -207,6 +209,8 @@ _DEFAULT_POLL_INTERVAL = 0.1
 # the burst has lasted so far, so that it comes out whole rather than in slices.
 _BURST_FILES = 16
 _BURST_QUIET = 0.05
+# The lull that ends a batch holding a file that did not exist before.
+_NEW_FILE_QUIET = 0.02
 # A brief hold, which the whole batch waits for: for a deleted file that an
 # editor may create again, for a file found in a new folder whose writer may
 # not be done (its next write would show within this time).
@@ -620,6 +624,12 @@ class Watcher:
     def _current_quiet(self) -> float:
         """The lull that ends a batch: short after a save, longer inside a burst."""
         if self._window_start is None or not self._in_burst():
+            if any(not pending.existed and path in self._files for path, pending in self._pending.items()):
+                # A new file (not a scratch file that came and went) is rarely a
+                # save of the page being edited and often the first of many (a
+                # checkout, a build, an unpacked archive): a stall of the
+                # observer's threads between two of them must not cut the burst.
+                return max(self._base_quiet(), _NEW_FILE_QUIET)
             return self._base_quiet()
         lasted = self._last_activity - self._window_start
         return max(self._base_quiet(), _BURST_QUIET, lasted)

@@ -305,6 +305,21 @@ async def test_a_single_save_arrives_within_milliseconds(tmp_path: Path) -> None
     )
 
 
+@scenario
+async def test_new_files_a_few_milliseconds_apart_are_one_batch(tmp_path: Path) -> None:
+    # Longer apart than a save's quiet window: a burst of new files (a build, a
+    # checkout) whose writer or watcher stalls for a moment is still one batch.
+    site = make_site(tmp_path / "site")
+    first, second = site / "first.html", site / "second.html"
+    async with watching(site, **ROOMY) as recorder:
+        first.write_text("<p>1</p>")
+        await asyncio.sleep(0.006)
+        second.write_text("<p>2</p>")
+        await recorder.wait_for(1)
+        batches = await recorder.settled()
+    assert batches == [{first: ADDED, second: ADDED}]
+
+
 # ---------------------------------------------------------------- merge rules within a batch
 
 @scenario
