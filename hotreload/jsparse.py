@@ -413,6 +413,12 @@ def _rescan(
     statement whose text and structure did not change means what it meant
     before: its findings are kept, moved by the size of the edit.
     """
+    if old_tree.root_node.has_error:
+        # Re-parsing a tree that holds errors can recover from them otherwise
+        # than a parse from scratch does (an unclosed template, then its
+        # closing backtick, for instance): a broken version is parsed afresh.
+        tree = _parser().parse(source)
+        return tree, scan(source, tree.root_node, [(0, len(source))])
     start, old_end, new_end = edit
     old_tree.edit(
         start_byte=start,
