@@ -176,9 +176,8 @@ async function refreshStylesheets(key, version, text) {
       if (transientNodes.has(owner)) continue;
       if (owner.localName === 'link') {
         if (!owner.relList.contains('stylesheet')) continue;
-        const href = owner.getAttribute('href');
-        if (href !== null && resourceKey(href, owner.baseURI) === key) {
-          const newHref = versionedUrl(href, owner.baseURI, version);
+        if (linksTo(owner, key)) {
+          const newHref = versionedUrl(owner.getAttribute('href'), owner.baseURI, version);
           if (owner.hasAttribute('disabled')) {
             // A disabled link is neither fetched nor shown: pointing it at the new version is enough.
             preparations.push(() => {
@@ -192,7 +191,7 @@ async function refreshStylesheets(key, version, text) {
         }
       }
       const sheet = owner.sheet;
-      if (sheet && importsResource(sheet, key, 0)) {
+      if (sheet && importsResource(sheet, key)) {
         // Start fetching the changed file's new version now, while the clone loads.
         const stale = [];
         collectStaleImports(sheet, swap.versions, stale, 0);
@@ -241,8 +240,14 @@ function rewriteSheetsFromText(key, version, text) {
   for (const edit of edits) {
     if (!edit.apply()) return null;
   }
-  appliedVersions.set(key, version);
+  if (targets.length > 0) appliedVersions.set(key, version);
   return targets.length;
+}
+
+/** Whether the `<link>` element `link` points at the file `key`. */
+function linksTo(link, key) {
+  const href = link.getAttribute('href');
+  return href !== null && resourceKey(href, link.baseURI) === key;
 }
 
 /** The sheets loaded from the file `key`: linked, or imported at any depth. Null if one is not loaded. */
@@ -251,14 +256,11 @@ function sheetsLoadedFrom(key) {
   for (const root of documentRoots()) {
     for (const owner of root.querySelectorAll('link, style')) {
       if (transientNodes.has(owner)) continue;
-      if (owner.localName === 'link' && owner.relList.contains('stylesheet')) {
-        const href = owner.getAttribute('href');
-        if (href !== null && resourceKey(href, owner.baseURI) === key) {
-          // No sheet: disabled, or still loading. Either way not one to rewrite.
-          if (owner.sheet === null || readRules(owner.sheet) === null) return null;
-          found.push(owner.sheet);
-          continue;
-        }
+      if (owner.localName === 'link' && owner.relList.contains('stylesheet') && linksTo(owner, key)) {
+        // No sheet: disabled, or still loading. Either way not one to rewrite.
+        if (owner.sheet === null || readRules(owner.sheet) === null) return null;
+        found.push(owner.sheet);
+        continue;
       }
       if (owner.sheet && !collectImportedSheets(owner.sheet, key, found, 0)) return null;
     }
@@ -266,6 +268,11 @@ function sheetsLoadedFrom(key) {
   return found;
 }
 
+/**
+ * Add to `found` the loaded sheets that `sheet` imports from the file `key`, at
+ * any depth; false if such an import is not loaded (failed, or its supports()
+ * condition unmet).
+ */
 function collectImportedSheets(sheet, key, found, depth) {
   const rules = readRules(sheet);
   if (rules === null || depth > MAX_IMPORT_DEPTH) return true;
@@ -273,7 +280,6 @@ function collectImportedSheets(sheet, key, found, depth) {
   for (const rule of rules) {
     if (!(rule instanceof CSSImportRule)) continue;
     if (resourceKey(rule.href, base) === key) {
-      // Not loaded (a failed import, an unmet supports() condition): leave it to a fetch.
       if (!rule.styleSheet || readRules(rule.styleSheet) === null) return false;
       found.push(rule.styleSheet);
     } else if (rule.styleSheet && !collectImportedSheets(rule.styleSheet, key, found, depth + 1)) {
@@ -452,16 +458,10 @@ function hasPendingImports(sheet, ancestorUrls, depth) {
   return false;
 }
 
-function importsResource(sheet, key, depth) {
-  const rules = readRules(sheet);
-  if (rules === null || depth > MAX_IMPORT_DEPTH) return false;
-  const base = sheetBase(sheet);
-  for (const rule of rules) {
-    if (!(rule instanceof CSSImportRule)) continue;
-    if (resourceKey(rule.href, base) === key) return true;
-    if (rule.styleSheet && importsResource(rule.styleSheet, key, depth + 1)) return true;
-  }
-  return false;
+/** Whether `sheet` imports the file `key` at any depth (loaded or not). */
+function importsResource(sheet, key) {
+  const loaded = [];
+  return !collectImportedSheets(sheet, key, loaded, 0) || loaded.length > 0;
 }
 
 /** Rewrite `url()`s in a freshly loaded sheet tree to the newest versions applied so far. */

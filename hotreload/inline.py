@@ -37,7 +37,10 @@ import base64
 import codecs
 from typing import NamedTuple
 
-__all__ = ["MAX_INLINE_BATCH_BYTES", "MAX_INLINE_IMAGE_BYTES", "MAX_INLINE_SHEET_BYTES", "Inline", "inline_content"]
+__all__ = [
+    "MAX_INLINE_BATCH_BYTES", "MAX_INLINE_BYTES", "MAX_INLINE_IMAGE_BYTES", "MAX_INLINE_SHEET_BYTES", "Inline",
+    "inline_content",
+]
 
 MAX_INLINE_SHEET_BYTES = 128 * 1024
 """The biggest stylesheet sent inside an update."""
@@ -46,7 +49,10 @@ MAX_INLINE_IMAGE_BYTES = 64 * 1024
 """The biggest image sent inside an update (icons, logos, sprites; photos are fetched)."""
 
 MAX_INLINE_BATCH_BYTES = 256 * 1024
-"""The most file content one update carries; files past it are fetched."""
+"""The most file content one update carries, counted as sent; files past it are fetched."""
+
+MAX_INLINE_BYTES = {"css": MAX_INLINE_SHEET_BYTES, "image": MAX_INLINE_IMAGE_BYTES}
+"""The biggest file of each kind that may go inline: a bigger one need not even be read."""
 
 _CHARSET_PREFIX = b'@charset "'
 _UTF8_LABELS = (b"utf-8", b"utf8", b"unicode-1-1-utf-8")
@@ -58,6 +64,11 @@ class Inline(NamedTuple):
     text: str | None = None  # a stylesheet's text
     data: str | None = None  # an image's bytes, base64
     content_type: str | None = None  # the image's type, for the browser to decode it
+
+    @property
+    def size(self) -> int:
+        """How much it adds to the update (base64 for an image)."""
+        return len(self.text or self.data or "")
 
 
 def inline_content(kind: str, data: bytes, content_type: str) -> Inline | None:
@@ -73,7 +84,7 @@ def inline_content(kind: str, data: bytes, content_type: str) -> Inline | None:
     if kind == "css":
         text = sheet_text(data)
         return None if text is None else Inline(text=text)
-    if kind == "image" and 0 < len(data) <= MAX_INLINE_IMAGE_BYTES and content_type.startswith("image/"):
+    if kind == "image" and 0 < len(data) <= MAX_INLINE_BYTES["image"] and content_type.startswith("image/"):
         return Inline(data=base64.b64encode(data).decode("ascii"), content_type=content_type)
     return None
 

@@ -44,9 +44,13 @@ __all__ = ["Balance", "Pending", "PieceFacts", "analyse_piece", "balance", "serv
 # hotreload.jssplit) and its findings (see hotreload.jsscan), offsets in the piece.
 PieceFacts = tuple[bool, bool, list["Finding"]]
 
-# A piece of a few hundred kilobytes parses in well under a second; the limit
-# only guards against a helper that hangs, which is then replaced.
+# How long the helper may take to start, or to take a piece in.
 _TIMEOUT = 10.0
+# How long an answer may take: the helper parses at several megabytes a second,
+# and whoever waits for it (the server's event loop, serving a module) stands
+# still meanwhile, so a helper that hangs is given up on within about a second.
+_ANSWER_GRACE = 1.0
+_ANSWER_SECONDS_PER_BYTE = 1e-6
 # A helper that keeps failing (it cannot import tree-sitter, say) is given up on.
 _MAX_FAILURES = 3
 _READY = b"ready"
@@ -56,8 +60,9 @@ _BOOT = "from hotreload.jsworker import serve; serve()"
 class Pending:
     """A piece the helper is analysing; :meth:`result` must be called once to free the helper."""
 
-    def __init__(self, helper: _Helper) -> None:
+    def __init__(self, helper: _Helper, size: int) -> None:
         self._helper = helper
+        self._deadline = time.monotonic() + _ANSWER_GRACE + size * _ANSWER_SECONDS_PER_BYTE
         self._done = False
         self.seconds: float | None = None  # how long the helper worked on it, once answered
         self.waited = 0.0  # how long result() waited for the answer to come
@@ -70,9 +75,9 @@ class Pending:
         helper = self._helper
         try:
             started = time.perf_counter()
-            select.select([helper.from_helper], [], [], _TIMEOUT)
+            select.select([helper.from_helper], [], [], max(self._deadline - time.monotonic(), 0))
             self.waited = time.perf_counter() - started
-            facts, self.seconds = marshal.loads(helper.receive(time.monotonic() + _TIMEOUT))
+            facts, self.seconds = marshal.loads(helper.receive(self._deadline))
             return facts  # type: ignore[no-any-return]
         except (OSError, EOFError, ValueError, TypeError):  # a timeout is an OSError too
             _give_up(helper)
@@ -100,7 +105,7 @@ def submit(piece: bytes, key: int = 0) -> Pending | None:
         helper.busy.release()
         _give_up(helper)
         return None
-    return Pending(helper)
+    return Pending(helper, len(piece))
 
 
 def wait_ready(timeout: float = 10.0) -> bool:

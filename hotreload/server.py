@@ -35,7 +35,7 @@ from .channel import Channel, Tab
 from .config import PORT_ATTEMPTS, Config
 from .custom import CustomClient, CustomEvents, CustomHandler
 from .failures import ErrorBoard, tail
-from .inline import MAX_INLINE_BATCH_BYTES, MAX_INLINE_SHEET_BYTES, Inline, inline_content
+from .inline import MAX_INLINE_BATCH_BYTES, MAX_INLINE_BYTES, Inline, inline_content
 from .limits import MAX_HEADER_LINE, MAX_HEADERS, MAX_REQUEST_BODY, MAX_REQUEST_LINE
 from .logs import log_to_terminal
 from .moduleplan import outgoing_for
@@ -454,11 +454,13 @@ class DevServer:
 
         def content_of(kind: UpdateKind, url_path: str) -> Inline | None:
             nonlocal budget
-            if kind not in ("css", "image"):
+            limit = MAX_INLINE_BYTES.get(kind)
+            path = self.static.servable(url_path) if limit is not None else None
+            if limit is None or path is None:
                 return None
-            path = self.static.servable(url_path)
             try:
-                if path is None or path.stat().st_size > min(budget, MAX_INLINE_SHEET_BYTES):
+                # servable() refuses anything but regular files (a FIFO would block the loop here).
+                if path.stat().st_size > min(budget, limit):
                     return None
                 snapshot = read_snapshot_now(path)
             except OSError:
@@ -467,10 +469,9 @@ class DevServer:
                 return None  # being written: the tab's fetch waits for it to hold still
             data = snapshot[0]
             inline = inline_content(kind, data, content_type(path))
-            size = len(inline.data) if inline is not None and inline.data is not None else len(data)
-            if inline is None or size > budget:
+            if inline is None or inline.size > budget:
                 return None
-            budget -= size
+            budget -= inline.size
             if kind == "css":
                 # The tabs will not fetch it: learn its references from the text they get.
                 self.pages.sheet_sent(url_path, path, data)

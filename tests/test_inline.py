@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 
 import pytest
 
@@ -75,15 +76,18 @@ def test_one_update_carries_at_most_its_budget_and_never_a_file_the_server_would
     for name in ("one.css", "two.css", "three.css", ".hidden.css"):
         (tmp_path / name).write_bytes(sheet)
     (tmp_path / "small.css").write_bytes(b".b { color: blue }")
+    os.mkfifo(tmp_path / "pipe.css")  # opening it would wait for a writer, forever
 
     async def plan_one_update() -> dict[str, bool]:
         server = DevServer(root=tmp_path)
         content_of = server._inline_contents()
         sent = {name: content_of("css", "/" + name) is not None
-                for name in ("one.css", "two.css", "three.css", "small.css", ".hidden.css")}
+                for name in ("one.css", "two.css", "three.css", "small.css", ".hidden.css", "pipe.css")}
         await server.pages.close()
         return sent
 
     sent = run_async(plan_one_update())
     assert 2 * len(sheet) <= MAX_INLINE_BATCH_BYTES < 3 * len(sheet)
-    assert sent == {"one.css": True, "two.css": True, "three.css": False, "small.css": True, ".hidden.css": False}
+    assert sent == {
+        "one.css": True, "two.css": True, "three.css": False, "small.css": True, ".hidden.css": False, "pipe.css": False,
+    }
