@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import tree_sitter
@@ -52,8 +52,7 @@ __all__ = [
     "source_offset",
 ]
 
-@dataclass(frozen=True)
-class ImportRef:
+class ImportRef(NamedTuple):
     """One module specifier written in the source.
 
     ``start``/``end`` are byte offsets of the specifier's *contents* (inside the
@@ -61,6 +60,9 @@ class ImportRef:
     ``"static"`` (``import ... from``), ``"export"`` (``export ... from``),
     ``"dynamic"`` (``import("...")``) or, for
     :attr:`ModuleInfo.accept_refs` only, ``"accept"``.
+
+    A named tuple: a 100 KB module can hold hundreds, made on every cold
+    analysis, and a tuple is made three times faster than a frozen dataclass.
     """
 
     specifier: str

@@ -75,9 +75,16 @@ _DYNAMIC_IMPORT = _kind_ids("import")  # the callee of import("...")
 _META_PROPERTY = _kind_ids("meta_property")
 _CALL = _kind_ids("call_expression")
 _STRING = _kind_ids("string")
+_TEMPLATE = _kind_ids("template_string")
+_SUBSTITUTION = _kind_ids("template_substitution")
+_MEMBER = _kind_ids("member_expression")
+_COMMENT_KINDS = _kind_ids("comment") | _kind_ids("html_comment")
+_ARRAY = _kind_ids("array")
+_OBJECT_FIELD = LANGUAGE.field_id_for_name("object")
+_PROPERTY_FIELD = LANGUAGE.field_id_for_name("property")
+_FUNCTION_FIELD = LANGUAGE.field_id_for_name("function")
 _SOURCE_FIELD = LANGUAGE.field_id_for_name("source")
 _ARGUMENTS_FIELD = LANGUAGE.field_id_for_name("arguments")
-_COMMENTS = ("comment", "html_comment")
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 
@@ -123,19 +130,26 @@ def _candidates(source: bytes, ranges: list[tuple[int, int]]) -> list[int]:
     A keyword never touches a letter, digit, ``_`` or ``$`` (``imports``,
     ``reexport`` are names), so those are left out before asking the tree;
     everything else is the tree's to decide.
+
+    >>> _candidates(b'export const a = 1; export * from "./b.js"; $import; importer', [(0, 62)])
+    [0, 20]
     """
     positions: list[int] = []
     size = len(source)
     for low, high in ranges:
+        window = source[low : high + 5]
         for keyword in (b"import", b"export"):
-            position = source.find(keyword, low, high + 5)
-            while position >= 0:
+            # One split finds every occurrence: cheaper than a find() for each.
+            parts = window.split(keyword)
+            position = low
+            for part in parts[:-1]:
+                position += len(part)
                 after = position + 6
                 if not (position and source[position - 1] in _NAME_BYTES) and not (
                     after < size and source[after] in _NAME_BYTES
                 ):
                     positions.append(position)
-                position = source.find(keyword, after, high + 5)
+                position = after
     positions.sort()
     return positions
 
@@ -162,11 +176,11 @@ def _hot_finding(source: bytes, position: int, meta: tree_sitter.Node) -> Findin
 def _import_meta_hot(source: bytes, meta: tree_sitter.Node) -> tree_sitter.Node | None:
     """The ``import.meta.hot`` member expression built on this ``import.meta``, if any."""
     member = meta.parent
-    if member is None or member.type != "member_expression":
+    if member is None or member.kind_id not in _MEMBER:
         return None
-    if member.child_by_field_name("object") != meta:
+    if member.child_by_field_id(_OBJECT_FIELD) != meta:
         return None
-    prop = member.child_by_field_name("property")
+    prop = member.child_by_field_id(_PROPERTY_FIELD)
     if prop is None or source[prop.start_byte : prop.end_byte] != b"hot":
         return None
     return member
@@ -177,39 +191,38 @@ def _hot_method_call(
 ) -> tuple[str | None, tree_sitter.Node | None]:
     """For ``import.meta.hot.NAME(args)`` return ``(NAME, args)``; else ``(None, None)``."""
     member = hot.parent
-    if member is None or member.type != "member_expression":
+    if member is None or member.kind_id not in _MEMBER:
         return None, None
-    if member.child_by_field_name("object") != hot:
+    if member.child_by_field_id(_OBJECT_FIELD) != hot:
         return None, None
-    prop = member.child_by_field_name("property")
+    prop = member.child_by_field_id(_PROPERTY_FIELD)
     call = member.parent
-    if prop is None or call is None or call.type != "call_expression":
+    if prop is None or call is None or call.kind_id not in _CALL:
         return None, None
-    if call.child_by_field_name("function") != member:
+    if call.child_by_field_id(_FUNCTION_FIELD) != member:
         return None, None
     return source[prop.start_byte : prop.end_byte].decode("utf-8", "replace"), (
-        call.child_by_field_name("arguments")
+        call.child_by_field_id(_ARGUMENTS_FIELD)
     )
 
 
 def _code_children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    return [child for child in node.named_children if child.type not in _COMMENTS]
+    return [child for child in node.named_children if child.kind_id not in _COMMENT_KINDS]
 
 
 def _first_argument(arguments: tree_sitter.Node) -> tree_sitter.Node | None:
     argument = arguments.named_child(0) if arguments.named_child_count else None
-    while argument is not None and argument.type in _COMMENTS:
+    while argument is not None and argument.kind_id in _COMMENT_KINDS:
         argument = argument.next_named_sibling
     return argument
 
 
 def _is_plain_literal(node: tree_sitter.Node) -> bool:
     """A string, or a template literal with no ``${}`` (its value is known statically)."""
-    if node.kind_id in _STRING:
+    kind = node.kind_id
+    if kind in _STRING:
         return True
-    return node.type == "template_string" and not any(
-        child.type == "template_substitution" for child in node.children
-    )
+    return kind in _TEMPLATE and not any(child.kind_id in _SUBSTITUTION for child in node.children)
 
 
 def _accepted_literals(arguments: tree_sitter.Node) -> list[tree_sitter.Node] | None:
@@ -219,7 +232,7 @@ def _accepted_literals(arguments: tree_sitter.Node) -> list[tree_sitter.Node] | 
         return None
     if _is_plain_literal(first):
         return [first]
-    if first.type == "array":
+    if first.kind_id in _ARRAY:
         return [element for element in _code_children(first) if _is_plain_literal(element)]
     # accept(callback) or accept(someExpression): the module accepts itself.
     return None

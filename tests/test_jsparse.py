@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotreload import jsparse, jssplit, jsworker
+from hotreload import jsparse, jsscan, jssplit, jsworker
 from hotreload.jsparse import ImportMap, ImportRef, analyse, hot_preamble, parse_importmap, rewrite
 
 
@@ -134,6 +134,33 @@ def test_any_bytes_are_analysed_without_raising(source: bytes) -> None:
     info = analyse(source)
     for ref in info.imports:
         assert 0 <= ref.start <= ref.end <= len(source)
+
+
+_STATEMENTS = [
+    'export * from "./d.js";', 'export * as m from "./e.js";', 'export { a } from "./f.js";', 'export{b}from"./g.js";',
+    'export*from"./h.js";', 'import "./h.js";', 'import { a } from "./i.js";', "import*as n from'./j.js';",
+    'import("./j.js");', "export function f() {}", "export default 1;", "export const c = 1;", "export class C {}",
+    "export async function g() {}", 'const s = "import x from \'y\'";', '// export * from "z"', '/* import("q") */',
+    "const t = `import ${a} export`;", "const r = /import/;", "x = a.import;", "$import = 1;", "importer();",
+    "const o = { import: 1, export: 2 };", "import.meta.hot.accept();", "if (x) { import(`./k.js`); }",
+]
+
+
+def _keyword_tokens(node: jsparse.tree_sitter.Node) -> list[jsparse.tree_sitter.Node]:
+    found = [node] if node.type in ("import", "export") and not node.is_named else []
+    for child in node.children:
+        found += _keyword_tokens(child)
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_STATEMENTS), st.sampled_from(["", " ", "\n", "\r\n"])), max_size=20))
+def test_every_keyword_token_in_the_tree_is_a_candidate(statements: list[tuple[str, str]]) -> None:
+    # The scan asks the tree only at candidate positions found in the bytes.
+    source = "".join(statement + separator for statement, separator in statements).encode()
+    candidates = set(jsscan._candidates(source, [(0, len(source))]))
+    for token in _keyword_tokens(jsparse.parse(source).root_node):
+        assert token.start_byte in candidates, (source, token.start_byte)
 
 
 # --------------------------------------------------------------------------- import.meta.hot
