@@ -341,12 +341,14 @@ def serve() -> None:
     # Frames go to a private copy of stdout; anything printed goes to stderr instead.
     answers = os.dup(1)
     os.dup2(2, 1)
-    _write_frame(answers, _READY, None)
-    while True:
-        try:
+    try:
+        _write_frame(answers, _READY, None)
+        while True:
             request = _read_frame(0, None)
-        except EOFError:
-            return
-        started = time.perf_counter()
-        facts = analyse_piece(request[8:], int.from_bytes(request[:8], "big"))
-        _write_frame(answers, marshal.dumps((facts, time.perf_counter() - started)), None)
+            started = time.perf_counter()
+            facts = analyse_piece(request[8:], int.from_bytes(request[:8], "big"))
+            _write_frame(answers, marshal.dumps((facts, time.perf_counter() - started)), None)
+    except (EOFError, BrokenPipeError):
+        # The server closed its end: it is stopping, or it left before this
+        # helper was ready (a short-lived script that analysed one module).
+        return

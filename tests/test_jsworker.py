@@ -183,3 +183,20 @@ def test_ctrl_c_in_the_terminal_leaves_the_helper_to_its_server(tmp_path) -> Non
     assert process.wait(10) == 0
     stderr.seek(0)
     assert b"Traceback" not in stderr.read()
+
+
+def test_a_script_that_leaves_before_the_helper_is_ready_gets_no_traceback_from_it(tmp_path) -> None:
+    # The first large module starts the helper; a script that analyses one and
+    # exits at once closes the pipes before the helper can say it is ready.
+    import subprocess
+    import sys
+
+    script = (
+        "from hotreload.jsparse import analyse\n"
+        "analyse(b''.join(b'export const a%d = %d;\\n' % (i, i) for i in range(3000)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # The helper shares the script's stderr, and run() reads it to its end,
+    # which comes once the helper has left too: whatever it printed is here.
+    assert b"Traceback" not in result.stderr, result.stderr.decode()
