@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from . import __version__
-from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .config import DEFAULT_HOST, DEFAULT_PORT, Config, Settings, SettingsError, find_settings
 from .integrations import register_commands
 
 SERVE_EXAMPLES = """\
@@ -19,10 +19,19 @@ examples:
   hotreload serve . --ignore 'drafts/*' --port 3000 --strict-port
   hotreload serve _site --watch content --build "python build.py"
                                        rebuild on every change under content/, then update the tabs
+
+settings:
+  Options can be kept in hotreload.toml, or in pyproject.toml under [tool.hotreload],
+  in the folder the command is run from. Keys are the long option names:
+    root = "_site"
+    watch = ["content"]
+    build = "python build.py"
+  Options on the command line win; repeatable ones add to the file's lists.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(serve_defaults: dict[str, Any] | None = None) -> argparse.ArgumentParser:
+    """The command line parser; ``serve_defaults`` (by option dest) come from a settings file."""
     parser = argparse.ArgumentParser(
         prog="hotreload",
         description="A dev server with hot reload for static sites and static-site generators.",
@@ -38,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_serve_arguments(serve)
+    if serve_defaults:
+        serve.set_defaults(**serve_defaults)
     register_commands(commands)
     return parser
 
@@ -92,6 +103,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-q", "--quiet", action="store_const", const=0, dest="verbosity", default=1, help="print errors only")
     parser.add_argument("-v", "--verbose", action="store_const", const=2, dest="verbosity", help="print more detail")
+    parser.add_argument(
+        "--no-config", action="store_true",
+        help="ignore hotreload.toml and pyproject.toml's [tool.hotreload] in this folder",
+    )
 
 
 def _port(text: str) -> int:
@@ -128,6 +143,48 @@ def _seconds(text: str) -> float:
     return value
 
 
+# Settings-file keys whose option stores under another name.
+_DESTS = {"open": "open_browser", "allowed-host": "allowed_hosts"}
+# The checks the command line applies to an option's text, applied to the file's values too.
+_CHECKS: dict[str, Any] = {"port": _port, "build-timeout": _seconds, "deny": _deny_glob, "allow": _allow_glob}
+
+
+def settings_defaults(settings: Settings) -> dict[str, Any]:
+    """The values of a settings file, checked as the command line checks them, by option dest.
+
+    >>> from pathlib import Path
+    >>> settings_defaults(Settings(Path("hotreload.toml"), "hotreload.toml", {"open": True, "watch": ["src"]}))
+    {'open_browser': True, 'watch': [PosixPath('src')]}
+    """
+    defaults: dict[str, Any] = {}
+    for key, value in settings.values.items():
+        check = _CHECKS.get(key, Path if key == "watch" else None)
+        try:
+            if check is not None and isinstance(value, list):
+                value = [check(item) for item in value]
+            elif check is not None:
+                value = check(str(value))
+        except argparse.ArgumentTypeError as exc:
+            raise SettingsError(f"{settings.name}: {key}: {exc}") from None
+        defaults[_DESTS.get(key, key.replace("-", "_"))] = value
+    return defaults
+
+
+def parse_args(argv: Sequence[str] | None = None, folder: Path | None = None) -> argparse.Namespace:
+    """The command line, with ``serve``'s defaults from the settings file in ``folder`` (default: here).
+
+    Raises :class:`SettingsError` when that file cannot be used.
+    """
+    args = build_parser().parse_args(argv)
+    args.settings_file = None
+    if args.command == "serve" and not args.no_config:
+        settings = find_settings(folder or Path.cwd())
+        if settings is not None:
+            args = build_parser(settings_defaults(settings)).parse_args(argv)
+            args.settings_file = settings.name
+    return args
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     return Config(
         root=Path(args.root),
@@ -148,14 +205,18 @@ def config_from_args(args: argparse.Namespace) -> Config:
         build=args.build,
         build_shell=args.build_shell,
         build_timeout=args.build_timeout,
+        settings_file=getattr(args, "settings_file", None),
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except SettingsError as exc:
+        print(f"hotreload: error: {exc}", file=sys.stderr)
+        return 2
     if args.command is None:
-        parser.print_help()
+        build_parser().print_help()
         return 2
     if getattr(args, "run", None) is not None:
         return args.run(args)  # sphinx, mkdocs, pelican: see hotreload.integrations

@@ -206,7 +206,7 @@ class DevServer:
         if self.config.reload:
             watching = await self._start_watching(root)
         urls = [self.url, *network_urls(self.config.host, self.port)]
-        self.terminal.banner(str(self.config.root), urls, watching, self.config.reload)
+        self.terminal.banner(str(self.config.root), urls, watching, self.config.reload, self.config.settings_file)
         if self.config.reload and self.config.poll:
             self.terminal.info("polling for changes (--poll)")
         if exposed_to_network(self.config.host):

@@ -44,10 +44,14 @@ class Terminal:
         except (OSError, ValueError):
             pass  # a closed terminal must not take the server down
 
-    def banner(self, root: str, urls: list[str], watching: list[tuple[str, int]], reload: bool) -> None:
+    def banner(
+        self, root: str, urls: list[str], watching: list[tuple[str, int]], reload: bool, settings: str | None = None
+    ) -> None:
         if self.verbosity < 1:
             return
         self._write(f"  {self._paint('hotreload ' + __version__, '1')}  serving {root}")
+        if settings is not None:
+            self._write(f"  settings from {settings}")
         for i, url in enumerate(urls):
             label = "Local:  " if i == 0 else "Network:"
             self._write(f"  ➜ {label} {self._paint(url, '36')}")
