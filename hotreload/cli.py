@@ -17,6 +17,7 @@ examples:
   hotreload serve ./site --open        serve ./site and open it in the browser
   hotreload serve dist --watch src     also reload when files under src/ change
   hotreload serve . --ignore 'drafts/*' --port 3000 --strict-port
+  hotreload serve app --spa            a single-page app: /users/3 is answered with app/index.html
   hotreload serve _site --watch content --build "python build.py"
                                        rebuild on every change under content/, then update the tabs
 
@@ -85,6 +86,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reload-html", action="store_true",
         help="reload a page whose HTML changed instead of updating it in place",
+    )
+    parser.add_argument(
+        "--spa", action="store_true",
+        help="single-page app: answer page requests for paths with no file and no extension with ROOT/index.html",
     )
     parser.add_argument("--no-reload", action="store_false", dest="reload", help="plain static server: no client, no watching")
     parser.add_argument(
@@ -197,6 +202,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         poll=args.poll,
         reload=args.reload,
         reload_html=args.reload_html,
+        spa=args.spa,
         verbosity=args.verbosity,
         allowed_hosts=list(args.allowed_hosts),
         follow_symlinks=args.follow_symlinks,

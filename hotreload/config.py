@@ -50,6 +50,7 @@ class Config:
     deny: list[str] = field(default_factory=list)  # never served, on top of paths.DEFAULT_DENY
     allow: list[str] = field(default_factory=list)  # names served although DEFAULT_DENY matches them
     reload_html: bool = False  # always reload pages instead of morphing them
+    spa: bool = False  # answer page requests for routes with no file with index.html
     # A command run when a file under ``watch`` changes; its output is ``root``.
     build: str | list[str] | None = None
     build_shell: bool = False  # run ``build`` through the shell (pipes, &&, globs)
@@ -79,6 +80,7 @@ SETTING_TYPES: dict[str, str] = {
     "ignore": _STRINGS,
     "poll": _BOOLEAN,
     "reload-html": _BOOLEAN,
+    "spa": _BOOLEAN,
     "reload": _BOOLEAN,
     "allowed-host": _STRINGS,
     "follow-symlinks": _BOOLEAN,

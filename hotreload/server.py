@@ -148,6 +148,7 @@ class DevServer:
             on_page=self.pages.page_served if config.reload else None,
             on_file=self.pages.file_served if config.reload else None,
             scripts=self.modules,
+            spa=config.spa,
         )
         self.watcher: Watcher | None = None
         self.host_policy: HostPolicy | None = None
@@ -431,6 +432,10 @@ class DevServer:
         return Hello(instance=self.instance, seq=self.seq)
 
     def _page_key(self, url_path: str) -> str:
+        # A single-page app's routes all show its index.html: one page for updates,
+        # also after the app moved the tab to another route (history.pushState).
+        if self.static.is_app_route(url_path):
+            return page_key("/")
         return page_key(url_path)
 
     def url_path(self, path: Path) -> str | None:

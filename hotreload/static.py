@@ -29,6 +29,25 @@ from .ranges import UNSATISFIABLE, byte_range, content_range
 from .snapshot import MAX_SNAPSHOT_BYTES, StillChanging, read_snapshot, read_snapshot_now
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+
+
+def is_route(url_path: str) -> bool:
+    """Whether a path looks like a single-page app's route, not a file: no extension in its last name.
+
+    >>> is_route("/users/3"), is_route("/users/3/"), is_route("/app.js"), is_route("/v1.2/"), is_route("/")
+    (True, True, False, False, True)
+    """
+    return "." not in url_path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def accepts_html(headers: Mapping[str, str]) -> bool:
+    """Whether a request would take an HTML page: it accepts ``text/html``, anything, or says nothing.
+
+    >>> accepts_html({"Accept": "text/html,*/*;q=0.8"}), accepts_html({"Accept": "image/avif,image/webp"})
+    (True, False)
+    """
+    accept = headers.get("Accept", "")
+    return not accept.strip() or "text/html" in accept or "*/*" in accept
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
 # The query parameter the client adds to refreshed stylesheet and image URLs.
 VERSION_PARAM = "hr"
@@ -120,7 +139,9 @@ class StaticFiles:
     (its URL path, the file and the request headers, which name the page that
     asked for it), so the server can learn what each page uses.
     ``scripts`` sees every such page too, and may answer a ``.js``/``.mjs``
-    request with transformed bytes instead of the file.
+    request with transformed bytes instead of the file. With ``spa``, a page
+    request for a path that has nothing to serve and no file extension (a
+    route of a single-page app) is answered with the root's ``index.html``.
     """
 
     def __init__(
@@ -134,8 +155,10 @@ class StaticFiles:
         on_page: Callable[[ServedPage], None] | None = None,
         on_file: Callable[[str, Path, Mapping[str, str]], None] | None = None,
         scripts: ScriptHook | None = None,
+        spa: bool = False,
     ) -> None:
         self.root = root
+        self.spa = spa
         self.client_tag = client_tag
         self.deny = tuple(deny)
         self.allow = tuple(allow)
@@ -156,6 +179,11 @@ class StaticFiles:
         url_path = request.path
         if isinstance(found, Refused):
             if found.status == 404:
+                if self.spa and is_route(url_path) and accepts_html(request.headers):
+                    index = self.servable("/index.html")
+                    if index is not None:
+                        # Served as the page "/" it is, so every route shares its updates.
+                        return await self.file_response(request, index, "/")
                 return self.not_found(request, url_path)
             return self.error_page(request, found.status, found.reason)
         path = found.path
@@ -170,6 +198,15 @@ class StaticFiles:
                 return await self.file_response(request, index, url_path)
             return self.listing(request, path, url_path)
         return await self.file_response(request, path, url_path)
+
+    def is_app_route(self, url_path: str) -> bool:
+        """Whether a tab at ``url_path`` shows the app's ``index.html`` (``spa``: a route with no file of its own)."""
+        if not self.spa or not is_route(url_path):
+            return False
+        found = resolve_request_path(
+            self.root, quote(url_path), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
+        )
+        return isinstance(found, Refused) and found.status == 404 and self.servable("/index.html") is not None
 
     def servable(self, url_path: str) -> Path | None:
         """The regular file a request for the decoded ``url_path`` would be answered with, or None.
