@@ -77,6 +77,8 @@ class PageTracker:
         self.graph = PageGraph(self._origins)
         self._sources: dict[str, _Source] = {}
         self._requested: dict[str, None] = {}
+        # Pages shown from another page's file (the site's 404.html): page key -> that file's page key.
+        self._shown_from: dict[str, str] = {}
         # One worker, so reads finish (and are recorded) in the order they were asked for.
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotreload-pages")
         self._pending: set[asyncio.Future[_Outcome]] = set()
@@ -93,6 +95,10 @@ class PageTracker:
         self._note_requested(key)
         if served.file is not None:
             self._sources[key] = _Source("html", url, served.file)
+        if served.shown_from is not None:
+            self._shown_from[key] = page_key(served.shown_from)
+        else:
+            self._shown_from.pop(key, None)
         body, encoding = served.body, served.encoding
         self._submit_soon(lambda: self._read_if_changed(key, body, lambda: self.graph.read_html(url, body, encoding)))
 
@@ -136,6 +142,11 @@ class PageTracker:
                 self._submit_soon(functools.partial(self._forget, key))
 
     # ---- what the planner asks ----------------------------------------------------------
+
+    def pages_shown_from(self, url_path: str) -> frozenset[str]:
+        """The pages tabs show at other addresses from the page at ``url_path`` (its 404.html at missing paths)."""
+        target = page_key(url_path)
+        return frozenset(key for key, source in self._shown_from.items() if source == target)
 
     def pages_using(self, url_path: str) -> frozenset[str] | None:
         """The page keys whose tabs use the file at ``url_path``, or None when that cannot be told.

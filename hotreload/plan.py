@@ -66,6 +66,8 @@ class SiteView:
     returns None for any other file. ``inline(kind, path)`` gives the content
     of a changed stylesheet or image to send along with its update, or None
     when tabs should fetch it (see :mod:`hotreload.inline`).
+    ``pages_shown_from(path)`` gives the pages whose tabs show the page at
+    ``path`` under another address (the site's 404.html at a missing path).
     """
 
     pages_using: Callable[[str], frozenset[str] | None]
@@ -73,6 +75,7 @@ class SiteView:
     why_unplaced: Callable[[str], str] = lambda _path: "the pages that use it are not known"
     modules: Callable[[str, Change, int], ModuleOutcome | None] = lambda _path, _change, _timestamp: None
     inline: Callable[[UpdateKind, str], Inline | None] = lambda _kind, _path: None
+    pages_shown_from: Callable[[str], frozenset[str]] = lambda _path: frozenset()
 
 
 @dataclass(frozen=True)
@@ -138,17 +141,19 @@ def plan_updates(
             plan.log.append(scripted.log)
         elif kind == "page":
             key = page_key(path)
+            keys = frozenset({key}) | site.pages_shown_from(path)
             if change == "modified" and not reload_html:
                 reason = f"{name} changed"
-                hot.append((FileUpdate("page", path, timestamp, reason=reason), frozenset({key})))
+                hot.append((FileUpdate("page", path, timestamp, reason=reason), keys))
                 plan.log.append(LogLine("page", path, "morph", reason))
             else:
                 reason = f"{name} {_PAGE_CHANGES[change]}"
-                reloads.setdefault(key, []).append(reason)
+                for shown in keys:
+                    reloads.setdefault(shown, []).append(reason)
                 plan.log.append(LogLine("page", path, "reload", reason))
             # Frames and scripts that load this page into others.
             for page in users or ():
-                if page != key:
+                if page not in keys:
                     reloads.setdefault(page, []).append(f"{name} changed (embedded)")
         elif users is None and kind in ("css", "image"):
             # Every tab swaps it wherever it uses it, and ignores it otherwise.

@@ -450,7 +450,7 @@ class DevServer:
         modules = self.modules.plan_change if self.modules is not None else SiteView.modules
         return SiteView(
             pages_using=self.pages.pages_using, is_listing=self._is_listing, why_unplaced=self.pages.why_unplaced,
-            modules=modules, inline=self._inline_contents(),
+            modules=modules, inline=self._inline_contents(), pages_shown_from=self.pages.pages_shown_from,
         )
 
     def _inline_contents(self) -> Callable[[UpdateKind, str], Inline | None]:

@@ -120,6 +120,9 @@ class ServedPage:
     file: Path | None
     body: bytes
     encoding: str
+    # The URL path of ``file`` when the page is shown at another address (the
+    # site's 404.html at a missing path); None when ``file`` is the page's own.
+    shown_from: str | None = None
 
 
 class ScriptHook(Protocol):
@@ -184,7 +187,7 @@ class StaticFiles:
                     if index is not None:
                         # Served as the page "/" it is, so every route shares its updates.
                         return await self.file_response(request, index, "/")
-                return self.not_found(request, url_path)
+                return await self.site_not_found(request, url_path)
             return self.error_page(request, found.status, found.reason)
         path = found.path
         if found.is_dir:
@@ -335,6 +338,32 @@ class StaticFiles:
             request, doc.encode("utf-8"), {"Cache-Control": "no-cache", "Content-Type": "text/html; charset=utf-8"},
             None, status,
         )
+
+    async def site_not_found(self, request: web.Request, url_path: str) -> web.Response:
+        """404 for ``url_path``: the site's own ``/404.html`` if it has one and HTML would be taken.
+
+        As static hosts and generators' servers do. A tab shown it stays on
+        ``url_path``: it turns into the page once that is created, and an edit
+        to 404.html reaches it too.
+        """
+        page = self.servable("/404.html") if accepts_html(request.headers) else None
+        if page is None:
+            return self.not_found(request, url_path)
+        try:
+            body, st = await self.read(page, page.stat().st_size)
+        except (OSError, StillChanging):
+            return self.not_found(request, url_path)
+        headers = {"Cache-Control": "no-cache", "Content-Type": content_type(page)}
+        tag = self.client_tag()
+        if tag is not None and page.suffix.lower() in HTML_SUFFIXES and wants_injection(request.headers):
+            encoding = document_encoding(body, None)
+            served = ServedPage(url_path, page, body, encoding, shown_from="/404.html")
+            if self.on_page is not None:
+                self.on_page(served)
+            if self.scripts is not None:
+                self.scripts.page_served(request, served)
+            body = inject_tag(body, tag, encoding)
+        return self.bytes_response(request, body, headers, None, 404)
 
     def not_found(self, request: web.Request, url_path: str) -> web.Response:
         shown = html.escape(url_path)
