@@ -29,25 +29,6 @@ from .ranges import UNSATISFIABLE, byte_range, content_range
 from .snapshot import MAX_SNAPSHOT_BYTES, StillChanging, read_snapshot, read_snapshot_now
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-
-
-def is_route(url_path: str) -> bool:
-    """Whether a path looks like a single-page app's route, not a file: no extension in its last name.
-
-    >>> is_route("/users/3"), is_route("/users/3/"), is_route("/app.js"), is_route("/v1.2/"), is_route("/")
-    (True, True, False, False, True)
-    """
-    return "." not in url_path.rstrip("/").rsplit("/", 1)[-1]
-
-
-def accepts_html(headers: Mapping[str, str]) -> bool:
-    """Whether a request would take an HTML page: it accepts ``text/html``, anything, or says nothing.
-
-    >>> accepts_html({"Accept": "text/html,*/*;q=0.8"}), accepts_html({"Accept": "image/avif,image/webp"})
-    (True, False)
-    """
-    accept = headers.get("Accept", "")
-    return not accept.strip() or "text/html" in accept or "*/*" in accept
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
 # The query parameter the client adds to refreshed stylesheet and image URLs.
 VERSION_PARAM = "hr"
@@ -92,6 +73,25 @@ _TYPES = {
     ".ogg": "audio/ogg",
     ".wav": "audio/wav",
 }
+
+def is_route(url_path: str) -> bool:
+    """Whether a path looks like a single-page app's route, not a file: no extension in its last name.
+
+    >>> is_route("/users/3"), is_route("/users/3/"), is_route("/app.js"), is_route("/v1.2/"), is_route("/")
+    (True, True, False, False, True)
+    """
+    return "." not in url_path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def accepts_html(headers: Mapping[str, str]) -> bool:
+    """Whether a request would take an HTML page: it accepts ``text/html``, anything, or says nothing.
+
+    >>> accepts_html({"Accept": "text/html,*/*;q=0.8"}), accepts_html({"Accept": "image/avif,image/webp"})
+    (True, False)
+    """
+    accept = headers.get("Accept", "")
+    return not accept.strip() or "text/html" in accept or "*/*" in accept
+
 
 
 def content_type(path: Path) -> str:
@@ -350,7 +350,7 @@ class StaticFiles:
         if page is None:
             return self.not_found(request, url_path)
         try:
-            body, st = await self.read(page, page.stat().st_size)
+            body, _ = await self.read(page, page.stat().st_size)
         except (OSError, StillChanging):
             return self.not_found(request, url_path)
         headers = {"Cache-Control": "no-cache", "Content-Type": content_type(page)}
