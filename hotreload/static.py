@@ -74,6 +74,7 @@ _TYPES = {
     ".wav": "audio/wav",
 }
 
+
 def is_route(url_path: str) -> bool:
     """Whether a path looks like a single-page app's route, not a file: no extension in its last name.
 
@@ -91,7 +92,6 @@ def accepts_html(headers: Mapping[str, str]) -> bool:
     """
     accept = headers.get("Accept", "")
     return not accept.strip() or "text/html" in accept or "*/*" in accept
-
 
 
 def content_type(path: Path) -> str:
