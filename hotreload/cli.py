@@ -98,6 +98,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--follow-symlinks", action="store_true", help="serve symlinks that point outside ROOT")
     parser.add_argument(
+        "--header", action="append", default=[], dest="headers", type=_header, metavar="'NAME: VALUE'",
+        help="add this header to every response (repeatable; e.g. 'Cross-Origin-Embedder-Policy: require-corp')",
+    )
+    parser.add_argument(
         "--deny", action="append", default=[], type=_deny_glob, metavar="GLOB",
         help="never serve files matching GLOB, on top of dotfiles and keys (repeatable; e.g. 'drafts/*', '*.sqlite')",
     )
@@ -138,6 +142,33 @@ def _allow_glob(text: str) -> str:
     return text
 
 
+# Headers that frame the message or belong to one connection: the server sets them.
+_FRAMING_HEADERS = frozenset(
+    {"connection", "content-encoding", "content-length", "content-range", "keep-alive", "te", "trailer",
+     "transfer-encoding", "upgrade"}
+)
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _header(text: str) -> str:
+    """A ``Name: value`` header to add to every response, checked and tidied.
+
+    >>> _header("Cross-Origin-Opener-Policy:same-origin")
+    'Cross-Origin-Opener-Policy: same-origin'
+    """
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name:
+        raise argparse.ArgumentTypeError(f"a header is written 'Name: value', not {text!r}")
+    if not set(name) <= _TOKEN_CHARS:
+        raise argparse.ArgumentTypeError(f"{name!r} is not a header name")
+    if any(ord(char) < 32 and char != "\t" or ord(char) == 127 for char in value):
+        raise argparse.ArgumentTypeError(f"the value of {name} holds a control character")
+    if name.lower() in _FRAMING_HEADERS:
+        raise argparse.ArgumentTypeError(f"{name} is set by the server for each response; it cannot be added")
+    return f"{name}: {value}"
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -149,9 +180,11 @@ def _seconds(text: str) -> float:
 
 
 # Settings-file keys whose option stores under another name.
-_DESTS = {"open": "open_browser", "allowed-host": "allowed_hosts"}
+_DESTS = {"open": "open_browser", "allowed-host": "allowed_hosts", "header": "headers"}
 # The checks the command line applies to an option's text, applied to the file's values too.
-_CHECKS: dict[str, Any] = {"port": _port, "build-timeout": _seconds, "deny": _deny_glob, "allow": _allow_glob}
+_CHECKS: dict[str, Any] = {
+    "port": _port, "build-timeout": _seconds, "deny": _deny_glob, "allow": _allow_glob, "header": _header,
+}
 
 
 def settings_defaults(settings: Settings) -> dict[str, Any]:
@@ -206,6 +239,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         verbosity=args.verbosity,
         allowed_hosts=list(args.allowed_hosts),
         follow_symlinks=args.follow_symlinks,
+        headers=list(args.headers),
         deny=list(args.deny),
         allow=list(args.allow),
         build=args.build,

@@ -46,6 +46,7 @@ class Config:
     reload: bool = True  # False: a plain static server, no client, no watching
     verbosity: int = 1  # 0 quiet, 1 normal, 2 verbose
     allowed_hosts: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)  # "Name: value", added to every response
     follow_symlinks: bool = False
     deny: list[str] = field(default_factory=list)  # never served, on top of paths.DEFAULT_DENY
     allow: list[str] = field(default_factory=list)  # names served although DEFAULT_DENY matches them
@@ -84,6 +85,7 @@ SETTING_TYPES: dict[str, str] = {
     "reload": _BOOLEAN,
     "allowed-host": _STRINGS,
     "follow-symlinks": _BOOLEAN,
+    "header": _STRINGS,
     "deny": _STRINGS,
     "allow": _STRINGS,
 }

@@ -368,9 +368,17 @@ class DevServer:
             response = await handler(request)
         except web.HTTPException as exc:
             # Redirects and errors raised by handlers carry the headers too.
-            _protected(exc)
+            _protected(self._with_added_headers(exc))
             raise
-        return _protected(response)
+        return _protected(self._with_added_headers(response))
+
+    def _with_added_headers(self, response: web.StreamResponse) -> web.StreamResponse:
+        """The response with the headers of --header, which win over the server's own defaults."""
+        if not response.prepared:  # a WebSocket's headers are gone already
+            for header in self.config.headers:
+                name, _, value = header.partition(":")
+                response.headers[name.strip()] = value.strip()
+        return response
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         if not self.config.reload:
