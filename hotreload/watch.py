@@ -368,6 +368,7 @@ class Watcher:
         self._last_activity = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._delivery: asyncio.Future[None] | None = None
+        self._delivering: Awaitable[object] | None = None  # what _delivery awaits
         self._waiting: ChangeBatch | None = None
 
     @property
@@ -432,6 +433,10 @@ class Watcher:
                 await delivery
             except asyncio.CancelledError:
                 pass
+        delivering, self._delivering = self._delivering, None
+        if inspect.iscoroutine(delivering) and inspect.getcoroutinestate(delivering) == inspect.CORO_CREATED:
+            # Cancelled before it began: close it, or Python warns it was never awaited.
+            delivering.close()
         self._pending.clear()
         self._waiting = None
 
@@ -730,6 +735,7 @@ class Watcher:
             logger.exception("handling a change batch failed")
             return
         if inspect.isawaitable(result):
+            self._delivering = result
             self._delivery = asyncio.ensure_future(self._finish(result))
 
     async def _finish(self, result: Awaitable[object]) -> None:
@@ -738,7 +744,7 @@ class Watcher:
         except Exception:
             logger.exception("handling a change batch failed")
         finally:
-            self._delivery = None
+            self._delivery = self._delivering = None
         if self._waiting is not None and not self._stopped:
             batch, self._waiting = self._waiting, None
             self._hand_over(batch)

@@ -839,3 +839,27 @@ async def test_stop_leaves_no_thread_behind_reports_nothing_more_and_can_be_repe
     write_in_place(site / "index.html", NEW)
     assert await recorder.settled() == [{site / "style.css": MODIFIED}]
     await watcher.stop()
+
+
+def test_a_batch_whose_handler_was_stopped_before_it_began_leaves_no_warning(tmp_path: Path) -> None:
+    # Stopping while a batch is handed over but its handler has not run yet
+    # (a server shutting down just then) drops it without a RuntimeWarning.
+    import gc
+    import warnings
+
+    handled: list[object] = []
+
+    async def on_batch(batch: object) -> None:
+        handled.append(batch)
+
+    async def main() -> None:
+        watcher = Watcher([tmp_path], on_batch)
+        watcher._hand_over(ChangeBatch({tmp_path / "a.txt": ChangeKind.MODIFIED}, 0.0))
+        await watcher.stop()
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(main())
+        gc.collect()
+    assert handled == []
+    assert not [w for w in caught if "never awaited" in str(w.message)], [str(w.message) for w in caught]
