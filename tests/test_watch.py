@@ -859,7 +859,7 @@ def test_a_batch_whose_handler_was_stopped_before_it_began_leaves_no_warning(tmp
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        asyncio.run(main())
+        run_async(main())
         gc.collect()
     assert handled == []
     assert not [w for w in caught if "never awaited" in str(w.message)], [str(w.message) for w in caught]
