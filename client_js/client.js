@@ -62,6 +62,15 @@ async function reloadFor(reason) {
   reload(reason);
 }
 
+/** Another page changed and this tab goes to it (--navigate-to-changed); nothing else applies meanwhile. */
+async function navigateFor(path, reason) {
+  if (reloading) return;
+  reloading = true;
+  console.info(`${TAG} opening ${path}: ${reason}`);
+  await settleWithin(hmr.emit(`${EVENT}beforeFullReload`, { path, reason }), 1000);
+  location.assign(urlOf(path));
+}
+
 function settleWithin(promise, ms) {
   return Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))]);
 }
@@ -231,6 +240,8 @@ function handle(message) {
       return;
     case "reload":
       return reloadFor(message.reason);
+    case "navigate":
+      return navigateFor(message.path, message.reason);
     case "prune":
       hmr.prune(message.paths || []).catch((err) => console.error(`${TAG} prune failed`, err));
       return;

@@ -88,6 +88,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="reload a page whose HTML changed instead of updating it in place",
     )
     parser.add_argument(
+        "--navigate-to-changed", action="store_true",
+        help="when a change adds or edits exactly one page, open it in the tabs showing other pages",
+    )
+    parser.add_argument(
         "--spa", action="store_true",
         help="single-page app: answer page requests for paths with no file and no extension with ROOT/index.html",
     )
@@ -236,6 +240,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         reload=args.reload,
         reload_html=args.reload_html,
         spa=args.spa,
+        navigate_to_changed=args.navigate_to_changed,
         verbosity=args.verbosity,
         allowed_hosts=list(args.allowed_hosts),
         follow_symlinks=args.follow_symlinks,

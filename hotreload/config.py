@@ -52,6 +52,7 @@ class Config:
     allow: list[str] = field(default_factory=list)  # names served although DEFAULT_DENY matches them
     reload_html: bool = False  # always reload pages instead of morphing them
     spa: bool = False  # answer page requests for routes with no file with index.html
+    navigate_to_changed: bool = False  # send tabs to the one page a change added or edited
     # A command run when a file under ``watch`` changes; its output is ``root``.
     build: str | list[str] | None = None
     build_shell: bool = False  # run ``build`` through the shell (pipes, &&, globs)
@@ -82,6 +83,7 @@ SETTING_TYPES: dict[str, str] = {
     "poll": _BOOLEAN,
     "reload-html": _BOOLEAN,
     "spa": _BOOLEAN,
+    "navigate-to-changed": _BOOLEAN,
     "reload": _BOOLEAN,
     "allowed-host": _STRINGS,
     "follow-symlinks": _BOOLEAN,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Mapping
 
 from .inline import Inline
 from .pagegraph import page_key
-from .protocol import FileUpdate, Reload, ServerMessage, Update, UpdateKind
+from .protocol import FileUpdate, Navigate, Reload, ServerMessage, Update, UpdateKind
 
 if TYPE_CHECKING:
     from .moduleplan import ModuleOutcome
@@ -107,6 +107,7 @@ def plan_updates(
     tab_pages: frozenset[str | None] | None = None,
     outside: Mapping[str, Change] | None = None,
     reload_html: bool = False,
+    navigate: bool = False,
 ) -> Plan:
     """Turn changed URL paths into messages, each addressed to the tabs it concerns.
 
@@ -117,7 +118,9 @@ def plan_updates(
     ``outside`` holds changed files that are not part of the site (extra
     ``--watch`` paths such as templates): they reload every tab too.
     ``tab_pages`` lists the pages open tabs show (None for a tab that has not
-    said yet): a tab whose page reloads gets only the Reload.
+    said yet): a tab whose page reloads gets only the Reload. With
+    ``navigate``, when the changes add or edit exactly one page, the tabs on
+    other pages are sent there first (see :func:`_navigation`).
     """
     plan = Plan()
     # Each hot update with the pages it goes to (None: every tab).
@@ -185,11 +188,42 @@ def plan_updates(
         plan.outgoing.append(Outgoing(Reload(seq, "; ".join(reload_all)), None))
         return plan
 
+    if navigate and tab_pages:
+        plan.outgoing.extend(_navigation(changes, seq, tab_pages))
     for key, reasons in sorted(reloads.items()):
         if tab_pages is None or key in tab_pages:
             plan.outgoing.append(Outgoing(Reload(seq, "; ".join(dict.fromkeys(reasons))), frozenset({key})))
     plan.outgoing.extend(_address_hot_updates(seq, hot, reloads, tab_pages))
     return plan
+
+
+def _navigation(
+    changes: Mapping[str | None, Change] | Mapping[str, Change], seq: int, tab_pages: frozenset[str | None]
+) -> list[Outgoing]:
+    """Send the tabs on other pages to the one page these changes added or edited, as Hugo's server does.
+
+    Only when exactly one page changed: a build that rewrote many (a new title
+    in every page's navigation) leaves each tab where it is. The site's
+    404.html is never a destination. Coming first, the Navigate makes the
+    tab ignore what follows for its old page.
+
+    >>> [(o.message.path, sorted(o.pages)) for o in _navigation({"/guide/index.html": "modified"}, 3, frozenset({"/", "/guide/"}))]
+    [('/guide/', ['/'])]
+    """
+    pages = {
+        path for path, change in changes.items()
+        if path is not None and change != "deleted" and classify(path, change) == "page" and path != "/404.html"
+    }
+    if len(pages) != 1:
+        return []
+    (path,) = pages
+    target = page_key(path)
+    away = frozenset(page for page in tab_pages if page is not None and page != target)
+    if not away:
+        return []
+    shown = path[: -len("index.html")] if path.endswith("/index.html") else path
+    reason = f"{posixpath.basename(path)} {_PAGE_CHANGES[changes[path]]}"  # type: ignore[index]
+    return [Outgoing(Navigate(seq, shown, reason), away)]
 
 
 def _hot_update(kind: UpdateKind, path: str, timestamp: int, site: SiteView) -> FileUpdate:

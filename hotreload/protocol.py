@@ -67,6 +67,16 @@ class Reload:
 
 
 @dataclass(frozen=True)
+class Navigate:
+    """Open the page at ``path`` in this tab: it changed, and the tab showed another (--navigate-to-changed)."""
+
+    seq: int
+    path: str
+    reason: str
+    type: Literal["navigate"] = "navigate"
+
+
+@dataclass(frozen=True)
 class Prune:
     seq: int
     paths: list[str]
@@ -104,7 +114,7 @@ class Pong:
     type: Literal["pong"] = "pong"
 
 
-ServerMessage = Union[Hello, Update, Reload, Prune, BuildError, ErrorCleared, Custom, Pong]
+ServerMessage = Union[Hello, Update, Reload, Navigate, Prune, BuildError, ErrorCleared, Custom, Pong]
 
 
 def encode(message: ServerMessage) -> str:
@@ -201,7 +211,7 @@ def decode_client(frame: str) -> ClientMessage:
 
 __all__ = [
     "PROTOCOL_VERSION", "SUBPROTOCOL", "CLIENT_PREFIX", "WS_PATH", "UpdateKind", "FileUpdate",
-    "Hello", "Update", "Reload", "Prune", "BuildError", "ErrorCleared", "Custom", "Pong",
+    "Hello", "Update", "Reload", "Navigate", "Prune", "BuildError", "ErrorCleared", "Custom", "Pong",
     "ServerMessage", "encode", "ProtocolError", "PageReport", "Ping", "ClientCustom", "ClientLog",
     "ClientMessage", "decode_client",
 ]

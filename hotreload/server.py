@@ -535,6 +535,7 @@ class DevServer:
         plan = plan_updates(
             inside, seq=self.seq, timestamp=timestamp, site=self.site_view(),
             tab_pages=frozenset(self.channel.pages()), outside=outside, reload_html=self.config.reload_html,
+            navigate=self.config.navigate_to_changed,
         )
         self._deliver(plan.outgoing)
         self.pages.files_changed(inside)

@@ -68,6 +68,10 @@ def add_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--poll", action="store_true", help="poll the file system instead of using native events")
     group.add_argument(
+        "--navigate-to-changed", action="store_true",
+        help="when a build changes exactly one page, open it in the tabs showing other pages",
+    )
+    group.add_argument(
         "--allowed-host", action="append", default=[], dest="allowed_hosts", metavar="NAME",
         help="also accept requests for Host NAME (repeatable)",
     )
@@ -186,6 +190,7 @@ def serve_builds(
     server = DevServer(
         root=root, host=args.host, port=args.port, strict_port=args.strict_port, open_browser=args.open_browser,
         poll=args.poll, allowed_hosts=list(args.allowed_hosts), verbosity=verbosity,
+        navigate_to_changed=args.navigate_to_changed,
         ignore=list(unannounced or []),
     )
     printer.terminal = server.terminal
