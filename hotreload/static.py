@@ -24,12 +24,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from .inject import document_encoding, inject_tag, wants_injection
-from .paths import DEFAULT_DENY, Refused, resolve_request_path
+from .paths import DEFAULT_DENY, Refused, Resolved, resolve_request_path
 from .ranges import UNSATISFIABLE, byte_range, content_range
 from .snapshot import MAX_SNAPSHOT_BYTES, StillChanging, read_snapshot, read_snapshot_now
 
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs"})
+# The site's own "not found" page, served for missing pages when it exists.
+NOT_FOUND_PAGE = "/404.html"
 # The query parameter the client adds to refreshed stylesheet and image URLs.
 VERSION_PARAM = "hr"
 # Files up to this size are read in the event loop itself, bigger ones in a thread.
@@ -175,18 +177,14 @@ class StaticFiles:
             return web.Response(
                 status=405, text="405: only GET and HEAD are served\n", headers={"Allow": "GET, HEAD"}
             )
-        raw_path = request.rel_url.raw_path
-        found = resolve_request_path(
-            self.root, raw_path, deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
-        )
+        found = self._resolve(request.rel_url.raw_path)
         url_path = request.path
         if isinstance(found, Refused):
             if found.status == 404:
-                if self.spa and is_route(url_path) and accepts_html(request.headers):
-                    index = self.servable("/index.html")
-                    if index is not None:
-                        # Served as the page "/" it is, so every route shares its updates.
-                        return await self.file_response(request, index, "/")
+                index = self._app_index(url_path) if accepts_html(request.headers) else None
+                if index is not None:
+                    # Served as the page "/" it is, so every route shares its updates.
+                    return await self.file_response(request, index, "/")
                 return await self.site_not_found(request, url_path)
             return self.error_page(request, found.status, found.reason)
         path = found.path
@@ -204,12 +202,20 @@ class StaticFiles:
 
     def is_app_route(self, url_path: str) -> bool:
         """Whether a tab at ``url_path`` shows the app's ``index.html`` (``spa``: a route with no file of its own)."""
-        if not self.spa or not is_route(url_path):
+        if self._app_index(url_path) is None:
             return False
-        found = resolve_request_path(
-            self.root, quote(url_path), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
+        found = self._resolve(quote(url_path))
+        return isinstance(found, Refused) and found.status == 404
+
+    def _app_index(self, url_path: str) -> Path | None:
+        """With ``spa``, the ``index.html`` a path that looks like a route would be answered with."""
+        return self.servable("/index.html") if self.spa and is_route(url_path) else None
+
+    def _resolve(self, raw_path: str) -> Resolved | Refused:
+        """The file or folder a raw (still percent-encoded) request path names, by this server's rules."""
+        return resolve_request_path(
+            self.root, raw_path, deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
         )
-        return isinstance(found, Refused) and found.status == 404 and self.servable("/index.html") is not None
 
     def servable(self, url_path: str) -> Path | None:
         """The regular file a request for the decoded ``url_path`` would be answered with, or None.
@@ -217,9 +223,7 @@ class StaticFiles:
         The same checks as for a request (denied names, paths leaving the root,
         symlinks), for a server that sends a file's content by other means.
         """
-        found = resolve_request_path(
-            self.root, quote(url_path), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
-        )
+        found = self._resolve(quote(url_path))
         if isinstance(found, Refused) or found.is_dir:
             return None
         return found.path
@@ -244,13 +248,7 @@ class StaticFiles:
                 return self.not_found(request, url_path)
             except StillChanging:
                 return self.still_changing(request, url_path)
-            encoding = document_encoding(body, None)
-            served = ServedPage(url_path, path, body, encoding)
-            if self.on_page is not None:
-                self.on_page(served)
-            if self.scripts is not None:
-                self.scripts.page_served(request, served)
-            injected = inject_tag(body, tag, encoding)
+            injected = self._page_with_client(request, ServedPage(url_path, path, body, document_encoding(body, None)), tag)
             return self.bytes_response(request, injected, headers, st.st_mtime)
         if self.on_file is not None:
             self.on_file(url_path, path, request.headers)
@@ -346,7 +344,7 @@ class StaticFiles:
         ``url_path``: it turns into the page once that is created, and an edit
         to 404.html reaches it too.
         """
-        page = self.servable("/404.html") if accepts_html(request.headers) else None
+        page = self.servable(NOT_FOUND_PAGE) if accepts_html(request.headers) else None
         if page is None:
             return self.not_found(request, url_path)
         try:
@@ -356,14 +354,17 @@ class StaticFiles:
         headers = {"Cache-Control": "no-cache", "Content-Type": content_type(page)}
         tag = self.client_tag()
         if tag is not None and page.suffix.lower() in HTML_SUFFIXES and wants_injection(request.headers):
-            encoding = document_encoding(body, None)
-            served = ServedPage(url_path, page, body, encoding, shown_from="/404.html")
-            if self.on_page is not None:
-                self.on_page(served)
-            if self.scripts is not None:
-                self.scripts.page_served(request, served)
-            body = inject_tag(body, tag, encoding)
+            served = ServedPage(url_path, page, body, document_encoding(body, None), shown_from=NOT_FOUND_PAGE)
+            body = self._page_with_client(request, served, tag)
         return self.bytes_response(request, body, headers, None, 404)
+
+    def _page_with_client(self, request: web.Request, served: ServedPage, tag: str) -> bytes:
+        """A page a tab navigated to, told to the hooks that learn from pages, with the client tag in it."""
+        if self.on_page is not None:
+            self.on_page(served)
+        if self.scripts is not None:
+            self.scripts.page_served(request, served)
+        return inject_tag(served.body, tag, served.encoding)
 
     def not_found(self, request: web.Request, url_path: str) -> web.Response:
         shown = html.escape(url_path)
@@ -394,10 +395,7 @@ class StaticFiles:
             return self.error_page(request, 403, f"{url_path} cannot be listed (check its permissions)")
         for entry in entries:
             child = url_path + entry.name
-            refused = resolve_request_path(
-                self.root, quote(child), deny=self.deny, allow=self.allow, follow_symlinks=self.follow_symlinks
-            )
-            if isinstance(refused, Refused):
+            if isinstance(self._resolve(quote(child)), Refused):
                 continue
             is_dir = entry.is_dir()
             name = entry.name + ("/" if is_dir else "")
