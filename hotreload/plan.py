@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, Literal, Mapping
 
 from .inline import Inline
 from .pagegraph import page_key
+from .static import NOT_FOUND_PAGE
 from .protocol import FileUpdate, Navigate, Reload, ServerMessage, Update, UpdateKind
 
 if TYPE_CHECKING:
@@ -127,6 +128,7 @@ def plan_updates(
     hot: list[tuple[FileUpdate, frozenset[str] | None]] = []
     reloads: dict[str, list[str]] = {}  # page key -> reasons
     reload_all: list[str] = []
+    destinations: list[tuple[str, str]] = []  # pages added or edited, and why: where --navigate-to-changed goes
 
     for path, change in sorted(changes.items()):
         if path is None:
@@ -145,6 +147,8 @@ def plan_updates(
         elif kind == "page":
             key = page_key(path)
             keys = frozenset({key}) | site.pages_shown_from(path)
+            if change != "deleted" and path != NOT_FOUND_PAGE:
+                destinations.append((path, f"{name} {_PAGE_CHANGES[change]}"))
             if change == "modified" and not reload_html:
                 reason = f"{name} changed"
                 hot.append((FileUpdate("page", path, timestamp, reason=reason), keys))
@@ -188,8 +192,8 @@ def plan_updates(
         plan.outgoing.append(Outgoing(Reload(seq, "; ".join(reload_all)), None))
         return plan
 
-    if navigate and tab_pages:
-        plan.outgoing.extend(_navigation(changes, seq, tab_pages))
+    if navigate and tab_pages and len(destinations) == 1:
+        plan.outgoing.extend(_navigation(*destinations[0], seq, tab_pages))
     for key, reasons in sorted(reloads.items()):
         if tab_pages is None or key in tab_pages:
             plan.outgoing.append(Outgoing(Reload(seq, "; ".join(dict.fromkeys(reasons))), frozenset({key})))
@@ -197,32 +201,22 @@ def plan_updates(
     return plan
 
 
-def _navigation(
-    changes: Mapping[str | None, Change] | Mapping[str, Change], seq: int, tab_pages: frozenset[str | None]
-) -> list[Outgoing]:
-    """Send the tabs on other pages to the one page these changes added or edited, as Hugo's server does.
+def _navigation(path: str, reason: str, seq: int, tab_pages: frozenset[str | None]) -> list[Outgoing]:
+    """Send the tabs on other pages to ``path``, the one page a batch added or edited, as Hugo's server does.
 
-    Only when exactly one page changed: a build that rewrote many (a new title
-    in every page's navigation) leaves each tab where it is. The site's
-    404.html is never a destination. Coming first, the Navigate makes the
-    tab ignore what follows for its old page.
+    Only for exactly one page: a build that rewrote many (a new title in every
+    page's navigation) leaves each tab where it is; nor is the site's 404.html
+    a destination. Coming first, the Navigate makes the tab ignore what
+    follows for its old page.
 
-    >>> [(o.message.path, sorted(o.pages)) for o in _navigation({"/guide/index.html": "modified"}, 3, frozenset({"/", "/guide/"}))]
+    >>> [(o.message.path, sorted(o.pages)) for o in _navigation("/guide/index.html", "", 3, frozenset({"/", "/guide/"}))]
     [('/guide/', ['/'])]
     """
-    pages = {
-        path for path, change in changes.items()
-        if path is not None and change != "deleted" and classify(path, change) == "page" and path != "/404.html"
-    }
-    if len(pages) != 1:
-        return []
-    (path,) = pages
     target = page_key(path)
     away = frozenset(page for page in tab_pages if page is not None and page != target)
     if not away:
         return []
     shown = path[: -len("index.html")] if path.endswith("/index.html") else path
-    reason = f"{posixpath.basename(path)} {_PAGE_CHANGES[changes[path]]}"  # type: ignore[index]
     return [Outgoing(Navigate(seq, shown, reason), away)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write_atomic, write_in_place
+from conftest import wait_connected, write_atomic, write_in_place
 from hotreload.plan import SiteView, plan_updates
 from hotreload.protocol import Navigate
 from pages import mark, still_marked, wait_text
@@ -54,6 +54,9 @@ def test_a_tab_on_another_page_goes_to_the_edited_one_and_its_own_tab_morphs(ser
     assert still_marked(on_b)  # morphed in place, as without the flag
     wait_text(on_a, "#t", "B, edited")
     assert on_a.url.endswith("/b.html")
+    # A tab that has not said where it is yet is not sent anywhere (nor is one
+    # that catches up after a disconnection): wait until the moved tab has.
+    wait_connected(on_a)
     # A new page is a destination too.
     write_atomic(root / "c.html", PAGE.format("C"))
     wait_text(on_a, "#t", "C")
