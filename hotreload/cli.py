@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .config import DEFAULT_HOST, DEFAULT_PORT, Config, Settings, SettingsError, find_settings
+from .config import DEFAULT_HOST, DEFAULT_PORT, Config, Settings, SettingsError, find_settings, header_line
 from .integrations import register_commands
 
 SERVE_EXAMPLES = """\
@@ -146,31 +146,11 @@ def _allow_glob(text: str) -> str:
     return text
 
 
-# Headers that frame the message or belong to one connection: the server sets them.
-_FRAMING_HEADERS = frozenset(
-    {"connection", "content-encoding", "content-length", "content-range", "keep-alive", "te", "trailer",
-     "transfer-encoding", "upgrade"}
-)
-_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
 def _header(text: str) -> str:
-    """A ``Name: value`` header to add to every response, checked and tidied.
-
-    >>> _header("Cross-Origin-Opener-Policy:same-origin")
-    'Cross-Origin-Opener-Policy: same-origin'
-    """
-    name, colon, value = text.partition(":")
-    name, value = name.strip(), value.strip()
-    if not colon or not name:
-        raise argparse.ArgumentTypeError(f"a header is written 'Name: value', not {text!r}")
-    if not set(name) <= _TOKEN_CHARS:
-        raise argparse.ArgumentTypeError(f"{name!r} is not a header name")
-    if any(ord(char) < 32 and char != "\t" or ord(char) == 127 for char in value):
-        raise argparse.ArgumentTypeError(f"the value of {name} holds a control character")
-    if name.lower() in _FRAMING_HEADERS:
-        raise argparse.ArgumentTypeError(f"{name} is set by the server for each response; it cannot be added")
-    return f"{name}: {value}"
+    try:
+        return header_line(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:

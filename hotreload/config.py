@@ -62,6 +62,36 @@ class Config:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         self.watch = [Path(p) for p in self.watch]
+        self.headers = [header_line(header) for header in self.headers]
+
+
+# Headers that frame the message or belong to one connection: the server sets them.
+_FRAMING_HEADERS = frozenset(
+    {"connection", "content-encoding", "content-length", "content-range", "keep-alive", "te", "trailer",
+     "transfer-encoding", "upgrade"}
+)
+_TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def header_line(text: str) -> str:
+    """A ``Name: value`` header to add to every response (``--header``), checked and tidied.
+
+    Raises ValueError, saying why, for anything else.
+
+    >>> header_line("Cross-Origin-Opener-Policy:same-origin")
+    'Cross-Origin-Opener-Policy: same-origin'
+    """
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name:
+        raise ValueError(f"a header is written 'Name: value', not {text!r}")
+    if not set(name) <= _TOKEN_CHARS:
+        raise ValueError(f"{name!r} is not a header name")
+    if any(ord(char) < 32 and char != "\t" or ord(char) == 127 for char in value):
+        raise ValueError(f"the value of {name} holds a control character")
+    if name.lower() in _FRAMING_HEADERS:
+        raise ValueError(f"{name} is set by the server for each response; it cannot be added")
+    return f"{name}: {value}"
 
 
 # --------------------------------------------------------------------------- the settings file

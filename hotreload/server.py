@@ -117,6 +117,8 @@ class DevServer:
         elif given:
             config = dataclasses.replace(config, **given)
         self.config = config
+        # --header, split once: every response gets them.
+        self._added_headers = [tuple(header.split(": ", 1)) for header in config.headers]
         self.root = Path(config.root)
         self.terminal = terminal or Terminal(config.verbosity)
         self.instance = secrets.token_hex(8)
@@ -375,9 +377,7 @@ class DevServer:
     def _with_added_headers(self, response: web.StreamResponse) -> web.StreamResponse:
         """The response with the headers of --header, which win over the server's own defaults."""
         if not response.prepared:  # a WebSocket's headers are gone already
-            for header in self.config.headers:
-                name, _, value = header.partition(":")
-                response.headers[name.strip()] = value.strip()
+            response.headers.update(self._added_headers)
         return response
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:

@@ -54,3 +54,13 @@ def test_malformed_and_framing_headers_are_refused_with_the_reason(tmp_path: Pat
     # The same checks apply to the settings file, as a one-line error.
     (tmp_path / "hotreload.toml").write_text('header = ["Transfer-Encoding: chunked"]\n')
     one_line_error(run_cli_in(tmp_path, "serve"), "header", "set by the server")
+
+
+def test_the_python_api_checks_headers_as_the_command_line_does(tmp_path: Path) -> None:
+    import pytest
+
+    from hotreload import DevServer
+
+    with pytest.raises(ValueError, match="set by the server"):
+        DevServer(tmp_path, port=0, headers=["Transfer-Encoding: chunked"])
+    assert DevServer(tmp_path, port=0, headers=["X-Frame-Options:DENY"]).config.headers == ["X-Frame-Options: DENY"]
