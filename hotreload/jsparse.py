@@ -173,6 +173,12 @@ class _Piece:
     # What the findings amount to, made once: (imports, accept_refs, flags).
     facts: tuple[list[ImportRef], list[ImportRef], int] | None = None
 
+    @classmethod
+    def from_helper(cls, start: int, end: int, answer: jsworker.PieceFacts, key: int) -> _Piece:
+        """The piece ``source[start:end]`` as the helper process answered for it, its tree kept there."""
+        starts_cleanly, ends_cleanly, findings = answer
+        return cls(start, end, None, False, findings, key=key, checks=(starts_cleanly, ends_cleanly))
+
     def stands_alone(self, source: bytes) -> tuple[bool, bool]:
         """Whether the piece, whose text is ``source``, starts and ends cleanly (see jssplit)."""
         if self.tree is None:
@@ -224,7 +230,7 @@ def _analyse_uncached(source: bytes, name: str | None = None) -> ModuleInfo:
 
 def _analyse_whole(source: bytes) -> ModuleInfo:
     """The analysis of one parse of the whole module: what every faster path must agree with."""
-    return _module_info([_whole_piece(source, _parser().parse(source))])
+    return _module_info([_whole_piece(source)])
 
 
 def _module_info(pieces: list[_Piece]) -> ModuleInfo:
@@ -247,9 +253,15 @@ def _module_info(pieces: list[_Piece]) -> ModuleInfo:
     )
 
 
-def _whole_piece(source: bytes, tree: tree_sitter.Tree) -> _Piece:
-    root = tree.root_node
-    return _Piece(0, len(source), tree, root.has_error, scan(source, root, [(0, len(source))]))
+def _parse_and_scan(source: bytes) -> tuple[tree_sitter.Tree, list[Finding]]:
+    """A fresh parse of ``source`` and what every keyword in it contributes."""
+    tree = _parser().parse(source)
+    return tree, scan(source, tree.root_node, [(0, len(source))])
+
+
+def _whole_piece(source: bytes) -> _Piece:
+    tree, findings = _parse_and_scan(source)
+    return _Piece(0, len(source), tree, tree.root_node.has_error, findings)
 
 
 # --------------------------------------------------------------------------- a module never seen
@@ -274,7 +286,7 @@ def _analyse_fresh(source: bytes, keep: bool = False) -> list[_Piece]:
         pending = jsworker.submit(source[cut:] if here_first else source[:cut], key)
         if pending is not None:
             return _analyse_split(source, cut, pending, here_first=here_first, started=started, key=key)
-    return [_whole_piece(source, _parser().parse(source))]
+    return [_whole_piece(source)]
 
 
 _keys = itertools.count(1)  # what the helper keeps piece trees under
@@ -316,20 +328,18 @@ def _analyse_split(
         if answer is not None:
             if other.seconds is not None:
                 jsworker.balance.record((len(piece), here), (len(source) - len(piece), other.seconds), other.waited)
-            starts_cleanly, ends_cleanly, findings = answer
+            starts_cleanly, ends_cleanly, _ = answer
             if starts_cleanly if here_first else ends_cleanly:
-                checks = (starts_cleanly, ends_cleanly)
                 if here_first:
-                    return [mine, _Piece(cut, len(source), None, False, findings, key=key, checks=checks)]
-                return [_Piece(0, cut, None, False, findings, key=key, checks=checks), mine]
-        whole = _parser().parse(source)
-    else:
-        # Parse the whole before collecting the (now useless) other side, ready by then.
-        # Not incrementally from this side's tree: after an error at its end, that
-        # can come out different from a fresh parse (`}` then `<!--` on the next line).
-        whole = _parser().parse(source)
-        other.result()
-    return [_whole_piece(source, whole)]
+                    return [mine, _Piece.from_helper(cut, len(source), answer, key)]
+                return [_Piece.from_helper(0, cut, answer, key), mine]
+        return [_whole_piece(source)]
+    # Parse the whole before collecting the (now useless) other side, ready by then.
+    # Not incrementally from this side's tree: after an error at its end, that
+    # can come out different from a fresh parse (`}` then `<!--` on the next line).
+    whole = _whole_piece(source)
+    other.result()
+    return [whole]
 
 
 # --------------------------------------------------------------------------- a module edited
@@ -377,10 +387,8 @@ def _reanalyse_piece(piece: _Piece, old_source: bytes, source: bytes, start: int
         pending = jsworker.submit(source, piece.key) if piece.key else None
         answer = pending.result() if pending is not None else None
         if answer is not None:
-            starts_cleanly, ends_cleanly, findings = answer
-            return _Piece(piece.start, end, None, False, findings, key=piece.key, checks=(starts_cleanly, ends_cleanly))
-        tree = _parser().parse(source)  # the helper is busy or gone: parse it here
-        findings = scan(source, tree.root_node, [(0, len(source))])
+            return _Piece.from_helper(piece.start, end, answer, piece.key)
+        tree, findings = _parse_and_scan(source)  # the helper is busy or gone: parse it here
     else:
         old_end = len(old_source) - _common_suffix(old_source, source, min(len(old_source), len(source)) - start)
         edit = (start, old_end, old_end + len(source) - len(old_source))
@@ -419,8 +427,7 @@ def _rescan(
         # Re-parsing a tree that holds errors can recover from them otherwise
         # than a parse from scratch does (an unclosed template, then its
         # closing backtick, for instance): a broken version is parsed afresh.
-        tree = _parser().parse(source)
-        return tree, scan(source, tree.root_node, [(0, len(source))])
+        return _parse_and_scan(source)
     start, old_end, new_end = edit
     old_tree.edit(
         start_byte=start,

@@ -312,12 +312,11 @@ def analyse_piece(piece: bytes, key: int = 0) -> PieceFacts:
     >>> analyse_piece(b'let a = f()\\nexport * from "./b.js";\\n', key=7)  # edited
     (True, True, [(12, (('./b.js', 27, 33, 'export'),), 0)])
     """
-    from hotreload import jsparse, jssplit, jsscan  # only the helper parses here
+    from hotreload import jsparse, jssplit  # only the helper parses here
 
     kept = _kept.pop(key, None) if key else None
     if kept is None:
-        tree = jsparse._parser().parse(piece)
-        findings = jsscan.scan(piece, tree.root_node, [(0, len(piece))])
+        tree, findings = jsparse._parse_and_scan(piece)
     else:
         tree, findings = jsparse._rescan_edited(*kept, piece)
     if key:
