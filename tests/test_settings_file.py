@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 
 from conftest import REPO, ServerProcess
 from test_cli import one_line_error
+from test_serve_build import wait_until
 from hotreload.cli import config_from_args, parse_args
 
 
@@ -117,9 +117,6 @@ def test_a_server_started_with_no_options_builds_watches_and_serves_as_its_setti
         assert any("settings from hotreload.toml" in line for line in server.lines)
         assert "<p>first</p>" in get(server.url)
         (tmp_path / "src" / "page.txt").write_text("second")
-        deadline = time.monotonic() + 15
-        while "<p>second</p>" not in get(server.url):
-            assert time.monotonic() < deadline, server.lines
-            time.sleep(0.05)
+        wait_until(lambda: "<p>second</p>" in get(server.url), what="the rebuilt page")
     finally:
         assert server.stop() == 0
